@@ -1,0 +1,105 @@
+"""`embedgate` command line. The only place that turns errors into exit codes.
+
+Exit codes: 0 pass, 1 regressed, 2 bad input, 3 inconclusive, 4 infrastructure error.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import EmbedgateError
+
+log = logging.getLogger("embedgate")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .config import load_suite
+    from .runner import run_suite
+
+    loaded = load_suite(Path(args.suite))
+    result, target = run_suite(loaded, out=Path(args.out) if args.out else None,
+                               threads=args.threads, progress=not args.quiet)
+    _print_summary(result)
+    print(f"results: {target / 'results.json'}")
+    print(f"report:  {target / 'report.html'}")
+    return 0
+
+
+def _print_summary(result: object) -> None:
+    from .results import RunResult
+
+    assert isinstance(result, RunResult)
+    for row in result.metrics:
+        print(f"{row.tier:10s} {row.dataset:14s} {row.embedder:22s} {row.metric:10s} {row.value:.4f}")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report.render import render_file
+
+    src = Path(args.results)
+    out = Path(args.out) if args.out else src.with_name("report.html")
+    print(f"report: {render_file(src, out)}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .config import load_suite
+
+    loaded = load_suite(Path(args.suite))
+    print(f"{args.suite}: ok ({len(loaded.suite.embedders)} embedders, "
+          f"{len(loaded.suite.datasets)} datasets)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="embedgate", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a suite and write results.json + report.html")
+    run.add_argument("suite")
+    run.add_argument("--out", help="output directory (default: suite output.dir or reports/<name>)")
+    run.add_argument("--threads", type=int, help="CPU threads for encoding and search")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=_cmd_run)
+    rep = sub.add_parser("report", help="render report.html from a results.json")
+    rep.add_argument("results")
+    rep.add_argument("--out")
+    rep.set_defaults(func=_cmd_report)
+    val = sub.add_parser("validate", help="check a suite file without running it")
+    val.add_argument("suite")
+    val.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    """Our log lines on stderr; third-party chatter only when asked for (-v)."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(name)s: %(message)s", stream=sys.stderr)
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("faiss", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except EmbedgateError as exc:
+        print(f"embedgate: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("embedgate: interrupted; finished work is kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The suite schema (pydantic v2, extra="forbid") and its loader with file:line errors.
+
+A suite grows by adding a spec class here: embedder kinds form a union discriminated on
+`kind`, tiers are optional fields of `Tiers`. Paths are resolved against the suite file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError, did_you_mean
+from .metrics import parse_metric
+from .yamlsrc import Loc, YamlDoc, load_yaml
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Ident = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$", max_length=80)
+
+
+class SentenceTransformersSpec(_Spec):
+    """A sentence-transformers model directory or a packaged alias (`packaged:m3e-small`)."""
+
+    id: str = Ident
+    kind: Literal["sentence-transformers"]
+    model: str
+    max_seq_length: int | None = Field(default=None, gt=0, le=8192)
+    batch_size: int = Field(default=32, gt=0, le=4096)
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    trust_remote_code: bool = False
+
+
+EmbedderSpec = SentenceTransformersSpec
+EMBEDDER_KINDS: tuple[str, ...] = ("sentence-transformers",)
+
+
+class BeirDatasetSpec(_Spec):
+    """A BEIR-layout collection: corpus.jsonl, queries.jsonl, qrels/<split>.tsv."""
+
+    id: str = Ident
+    format: Literal["beir"] = "beir"
+    path: Path
+    split: str = "test"
+    unknown_doc_qrels: Literal["error", "drop"] = "error"
+
+
+DatasetSpec = BeirDatasetSpec
+
+
+class RetrievalTier(_Spec):
+    """Exact faiss search + ir-measures metrics on each dataset."""
+
+    datasets: list[str] | None = None
+    embedders: list[str] | None = None
+    metrics: list[str] = Field(default_factory=lambda: ["nDCG@10", "RR@10", "R@5", "R@100"])
+    top_k: int = Field(default=100, gt=0, le=10000)
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics_parse(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("metrics is empty; list at least one, e.g. nDCG@10")
+        return [parse_metric(m).name for m in value]
+
+    @model_validator(mode="after")
+    def _cutoffs_within_top_k(self) -> RetrievalTier:
+        for name in self.metrics:
+            cutoff = parse_metric(name).cutoff
+            if cutoff is not None and cutoff > self.top_k:
+                raise ValueError(f"metric {name} looks deeper than top_k={self.top_k}; raise top_k")
+        return self
+
+
+class Tiers(_Spec):
+    retrieval: RetrievalTier | None = None
+
+
+class OutputSpec(_Spec):
+    dir: Path | None = None
+
+
+class Suite(_Spec):
+    """A validated suite. `source` keeps line numbers for errors raised after validation."""
+
+    name: str = Ident
+    description: str = ""
+    seed: int = 0
+    threads: int | None = Field(default=None, gt=0, le=512)
+    embedders: list[EmbedderSpec] = Field(min_length=1)
+    datasets: list[DatasetSpec] = Field(default_factory=list)
+    tiers: Tiers
+    output: OutputSpec = Field(default_factory=OutputSpec)
+
+    @model_validator(mode="after")
+    def _references(self) -> Suite:
+        _unique([e.id for e in self.embedders], "embedder")
+        _unique([d.id for d in self.datasets], "dataset")
+        if self.tiers.retrieval is not None:
+            _known(self.tiers.retrieval.datasets, {d.id for d in self.datasets}, "dataset")
+            _known(self.tiers.retrieval.embedders, {e.id for e in self.embedders}, "embedder")
+        return self
+
+
+def _unique(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f'duplicate {what} id "{i}"; ids must be unique')
+        seen.add(i)
+
+
+def _known(refs: list[str] | None, known: set[str], what: str) -> None:
+    for ref in refs or []:
+        if ref not in known:
+            raise ValueError(f'unknown {what} "{ref}"{did_you_mean(ref, known)}; '
+                             f"declared: {', '.join(sorted(known)) or 'none'}")
+
+
+class LoadedSuite:
+    """A Suite plus where it came from (file, hash, line map)."""
+
+    def __init__(self, suite: Suite, doc: YamlDoc, sha256: str) -> None:
+        self.suite = suite
+        self.doc = doc
+        self.sha256 = sha256
+        self.base_dir = doc.path.parent
+
+    def where(self, loc: Loc) -> str:
+        return self.doc.where(loc)
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+
+def load_suite(path: Path) -> LoadedSuite:
+    """Load and validate a suite file; every problem becomes one InputError line."""
+    import hashlib
+
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise InputError(f"{path}:1: a suite must be a YAML mapping with name, embedders, tiers")
+    _check_kinds(doc)
+    try:
+        suite = Suite.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(_explain(exc, doc)) from None
+    return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def _check_kinds(doc: YamlDoc) -> None:
+    """Unknown embedder kinds get the list of known ones (pydantic's message is opaque)."""
+    for i, item in enumerate(doc.data.get("embedders") or []):
+        if isinstance(item, dict) and "kind" in item and item["kind"] not in EMBEDDER_KINDS:
+            kind = str(item["kind"])
+            raise InputError(
+                f"{doc.where(('embedders', i, 'kind'))}: unknown embedder kind \"{kind}\""
+                f"{did_you_mean(kind, EMBEDDER_KINDS)}; available: {', '.join(EMBEDDER_KINDS)}")
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    todo: list[type[BaseModel]] = [_Spec]
+    while todo:
+        cls = todo.pop()
+        names.update(cls.model_fields)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+def _yaml_loc(loc: tuple[Any, ...], doc: YamlDoc) -> Loc:
+    """Drop pydantic's union tags from an error location, keeping the YAML path."""
+    out: list[str | int] = []
+    for i, part in enumerate(loc):
+        candidate = tuple(out) + (part,)
+        if candidate in doc.lines or isinstance(part, int) or i == len(loc) - 1:
+            out.append(part)
+    return tuple(out)
+
+
+def _explain(exc: ValidationError, doc: YamlDoc) -> str:
+    # A misspelt key also makes the real key "missing"; the misspelling is the cause to report.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    err = errors[0]
+    loc = _yaml_loc(tuple(err["loc"]), doc)
+    where = doc.where(loc)
+    dotted = _dotted(loc) or "suite"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        return (f'{where}: unknown key "{key}" in {_dotted(loc[:-1]) or "suite"}'
+                f"{did_you_mean(key, _all_field_names())}; remove it or fix the spelling")
+    if kind == "missing":
+        return f'{where}: missing required key "{loc[-1]}" in {_dotted(loc[:-1]) or "suite"}'
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if kind in ("value_error", "assertion_error"):
+        return f"{where}: {dotted}: {msg}"
+    return f"{where}: {dotted} = {err.get('input')!r}: {msg}"
+
+
+def _dotted(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

@@ -1,0 +1,72 @@
+"""sentence-transformers embedder: a local model directory or a packaged alias."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..config import SentenceTransformersSpec
+from ..errors import InfraError, InputError
+from ..hashing import weights_sha256
+from ..packaged import resolve
+from .base import EmbedderInfo, Role, l2_normalise
+
+
+def check_model_dir(path: Path, where: str) -> None:
+    """Fail with one line unless `path` looks like a transformers / sentence-transformers model."""
+    if not path.exists():
+        raise InputError(f"{where}: model directory {path} not found; give a local model "
+                         "directory or a packaged alias such as packaged:m3e-small")
+    if not path.is_dir() or not ((path / "config.json").is_file() or (path / "modules.json").is_file()):
+        raise InputError(f"{where}: {path} is not a model directory (no config.json or "
+                         "modules.json); point model at a sentence-transformers model folder")
+
+
+class SentenceTransformerEmbedder:
+    """Wraps `SentenceTransformer` with role prefixes and explicit normalisation."""
+
+    def __init__(self, spec: SentenceTransformersSpec, where: str, progress: bool = True) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.spec = spec
+        self.path = resolve(spec.model)
+        check_model_dir(self.path, where)
+        try:
+            self.model = SentenceTransformer(str(self.path), device="cpu",
+                                             trust_remote_code=spec.trust_remote_code)
+        except Exception as exc:  # a broken artifact is an infrastructure failure, not a bug
+            raise InfraError(f"{where}: model {self.path} failed to load: "
+                             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        if spec.max_seq_length is not None:
+            self.model.max_seq_length = spec.max_seq_length
+        self.progress = progress
+        self.info = EmbedderInfo(
+            id=spec.id, kind=spec.kind, name=self.path.name if not spec.model.startswith("packaged:")
+            else spec.model.split(":", 1)[1], backend="torch", precision="fp32",
+            dim=int(self.model.get_embedding_dimension() or 0),
+            max_seq_length=int(self.model.max_seq_length), weights_sha256=weights_sha256(self.path),
+            pooling=_pooling(self.model), normalize=True,
+            query_prefix=spec.query_prefix, passage_prefix=spec.passage_prefix,
+            extra={"model_ref": spec.model, "batch_size": spec.batch_size})
+
+    def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        prefix = self.spec.query_prefix if role == "query" else self.spec.passage_prefix
+        batch = [prefix + t for t in texts] if prefix else list(texts)
+        if not batch:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        vectors = self.model.encode(batch, batch_size=self.spec.batch_size, convert_to_numpy=True,
+                                    normalize_embeddings=False,
+                                    show_progress_bar=self.progress and len(batch) > 256)
+        return l2_normalise(vectors)
+
+
+def _pooling(model: object) -> str:
+    for module in model:  # type: ignore[attr-defined]
+        getter = getattr(module, "get_pooling_mode_str", None)
+        if getter is not None:
+            return str(getter())
+    return "unknown"

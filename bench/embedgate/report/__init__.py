@@ -1,0 +1,1 @@
+"""HTML report rendered from results JSON alone (never from live objects)."""

@@ -1,0 +1,129 @@
+"""Runs a validated suite: datasets → embedders → tiers → RunResult on disk (atomically)."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from . import atomic, provenance
+from .config import LoadedSuite, Suite
+from .context import RunContext
+from .data import Collection, load_beir
+from .errors import InputError
+from .packaged import resolve
+from .registry import build_embedder
+from .results import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
+from .tiers import retrieval
+
+log = logging.getLogger("embedgate")
+
+
+def output_dir(loaded: LoadedSuite, override: Path | None) -> Path:
+    suite = loaded.suite
+    return override or suite.output.dir or Path("reports") / suite.name
+
+
+def configure_threads(threads: int) -> None:
+    """Fix thread counts so timings are comparable and recorded."""
+    import faiss
+    import torch
+
+    torch.set_num_threads(threads)
+    faiss.omp_set_num_threads(threads)
+
+
+def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
+    out: dict[str, Collection] = {}
+    for i, spec in enumerate(loaded.suite.datasets):
+        where = loaded.where(("datasets", i, "path"))
+        try:
+            out[spec.id] = load_beir(spec.id, loaded.resolve(spec.path), spec.split,
+                                     spec.unknown_doc_qrels)
+        except InputError as exc:
+            raise InputError(f"{exc} (dataset \"{spec.id}\" at {where})") from None
+    return out
+
+
+def precheck_embedders(loaded: LoadedSuite) -> None:
+    """Resolve every model reference before any encoding, so bad input fails in seconds."""
+    from .embedders.st import check_model_dir
+
+    for i, spec in enumerate(loaded.suite.embedders):
+        model = getattr(spec, "model", None)
+        if isinstance(model, str):
+            where = loaded.where(("embedders", i, "model"))
+            try:
+                path = resolve(model)
+            except InputError as exc:
+                raise InputError(f"{where}: {exc}") from None
+            check_model_dir(loaded.resolve(path) if not model.startswith("packaged:") else path, where)
+
+
+def _tier_jobs(suite: Suite, datasets: dict[str, Collection], embedder_id: str) -> list[tuple[Any, ...]]:
+    jobs: list[tuple[Any, ...]] = []
+    tier = suite.tiers.retrieval
+    if tier is not None and (tier.embedders is None or embedder_id in tier.embedders):
+        for did in tier.datasets or list(datasets):
+            jobs.append((retrieval.run, datasets[did], tier))
+    return jobs
+
+
+def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None = None,
+              progress: bool = True) -> tuple[RunResult, Path]:
+    """Run every tier for every embedder; write results.json, TREC runs and report.html."""
+    suite = loaded.suite
+    started = time.perf_counter()
+    n_threads = threads or suite.threads or (os.cpu_count() or 1)
+    configure_threads(n_threads)
+    target = output_dir(loaded, out)
+    datasets = load_datasets(loaded)
+    precheck_embedders(loaded)
+    ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress)
+    results: list[TierResult] = []
+    infos: dict[str, dict[str, Any]] = {}
+    for i, spec in enumerate(suite.embedders):
+        t0 = time.perf_counter()
+        log.info("loading embedder %s", spec.id)
+        model_spec = spec.model_copy(update={"model": str(loaded.resolve(Path(spec.model)))}) \
+            if not spec.model.startswith("packaged:") else spec
+        embedder = build_embedder(model_spec, loaded.where(("embedders", i)), progress)
+        infos[spec.id] = {**embedder.info.to_dict(), "load_s": time.perf_counter() - t0}
+        for fn, data, params in _tier_jobs(suite, datasets, spec.id):
+            log.info("tier %s: %s on %s", fn.__module__.rsplit(".", 1)[-1], spec.id, data.id)
+            results.append(fn(embedder, data, params, ctx))
+        del embedder
+    result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
+    write_outputs(result, results, target)
+    return result, target
+
+
+def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[str, dict[str, Any]],
+             tier_results: list[TierResult], ctx: RunContext, wall_s: float) -> RunResult:
+    suite = loaded.suite
+    metrics: list[MetricRow] = [m for r in tier_results for m in r.metrics]
+    per_query: list[PerQuery] = [p for r in tier_results for p in r.per_query]
+    details = {f"{r.tier}/{r.embedder}/{r.dataset or '-'}": {**r.details, "timings": r.timings}
+               for r in tier_results}
+    return RunResult(
+        suite=SuiteInfo(name=suite.name, file=str(loaded.doc.path), sha256=loaded.sha256,
+                        description=suite.description),
+        provenance=provenance.collect(loaded.base_dir, suite.seed, ctx.threads),
+        embedders=infos,
+        datasets={d.id: {"path": str(d.path), "split": d.split, "sha256": d.sha256,
+                         **d.stats.to_dict()} for d in datasets.values()},
+        params={"tiers": suite.tiers.model_dump(mode="json", exclude_none=True)},
+        metrics=metrics, per_query=per_query, details=details,
+        timings={"total_s": wall_s, "encode_s": ctx.encode_seconds})
+
+
+def write_outputs(result: RunResult, tier_results: list[TierResult], target: Path) -> None:
+    """Artifacts first, results.json last (atomic), then the report rendered from it."""
+    from .report.render import render_file
+
+    for r in tier_results:
+        for rel, text in r.artifacts.items():
+            atomic.write_text(target / rel, text)
+    result.save(target / "results.json")
+    render_file(target / "results.json", target / "report.html")
