@@ -63,12 +63,13 @@ def test_metrics_equal_ranx_on_fixture_run() -> None:
 
     from embedgate.config import SentenceTransformersSpec
     from embedgate.embedders.st import SentenceTransformerEmbedder
+    from embedgate.registry import BuildEnv
 
     data = load_beir("domain", FIXTURES / "domain", "test")
     params = RetrievalTier(metrics=["nDCG@10", "RR@10", "R@5", "P@5", "AP@100"], top_k=100)
     spec = SentenceTransformersSpec(id="m3e", kind="sentence-transformers",
                                     model="packaged:m3e-small", batch_size=64)
-    embedder = SentenceTransformerEmbedder(spec, "test", progress=False)
+    embedder = SentenceTransformerEmbedder(spec, BuildEnv(where="test", progress=False))
     result = retrieval.run(embedder, data, params, RunContext())
     run = {}
     for line in next(iter(result.artifacts.values())).splitlines():

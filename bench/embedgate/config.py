@@ -6,7 +6,7 @@ A suite grows by adding a spec class here: embedder kinds form a union discrimin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -35,8 +35,22 @@ class SentenceTransformersSpec(_Spec):
     trust_remote_code: bool = False
 
 
-EmbedderSpec = SentenceTransformersSpec
-EMBEDDER_KINDS: tuple[str, ...] = ("sentence-transformers",)
+class OnnxSpec(_Spec):
+    """An ONNX export of another (sentence-transformers) embedder of the suite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: str = Ident
+    kind: Literal["onnx"]
+    from_: str = Field(alias="from")
+    precision: Literal["fp32", "int8"] = "fp32"
+    batch_size: int | None = Field(default=None, gt=0, le=4096)
+
+
+# Add a kind: define its spec class above and add it to this union (discriminated on `kind`).
+EmbedderSpec = Annotated[SentenceTransformersSpec | OnnxSpec, Field(discriminator="kind")]
+EMBEDDER_KINDS: tuple[str, ...] = tuple(
+    get_args(cls.model_fields["kind"].annotation)[0] for cls in get_args(get_args(EmbedderSpec)[0]))
 
 
 class BeirDatasetSpec(_Spec):
@@ -52,11 +66,16 @@ class BeirDatasetSpec(_Spec):
 DatasetSpec = BeirDatasetSpec
 
 
-class RetrievalTier(_Spec):
+class TierSpec(_Spec):
+    """Common to every tier: which embedders it judges (default: all of them)."""
+
+    embedders: list[str] | None = None
+
+
+class RetrievalTier(TierSpec):
     """Exact faiss search + ir-measures metrics on each dataset."""
 
     datasets: list[str] | None = None
-    embedders: list[str] | None = None
     metrics: list[str] = Field(default_factory=lambda: ["nDCG@10", "RR@10", "R@5", "R@100"])
     top_k: int = Field(default=100, gt=0, le=10000)
 
@@ -77,7 +96,13 @@ class RetrievalTier(_Spec):
 
 
 class Tiers(_Spec):
+    """One optional field per tier; the runner finds each tier's module by field name."""
+
     retrieval: RetrievalTier | None = None
+
+    def enabled(self) -> list[tuple[str, TierSpec]]:
+        return [(name, spec) for name in type(self).model_fields
+                if isinstance(spec := getattr(self, name), TierSpec)]
 
 
 class OutputSpec(_Spec):
@@ -100,9 +125,9 @@ class Suite(_Spec):
     def _references(self) -> Suite:
         _unique([e.id for e in self.embedders], "embedder")
         _unique([d.id for d in self.datasets], "dataset")
-        if self.tiers.retrieval is not None:
-            _known(self.tiers.retrieval.datasets, {d.id for d in self.datasets}, "dataset")
-            _known(self.tiers.retrieval.embedders, {e.id for e in self.embedders}, "embedder")
+        for _, tier in self.tiers.enabled():
+            _known(tier.embedders, {e.id for e in self.embedders}, "embedder")
+            _known(getattr(tier, "datasets", None), {d.id for d in self.datasets}, "dataset")
         return self
 
 

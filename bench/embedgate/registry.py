@@ -1,13 +1,40 @@
-"""Name → factory registries for embedder kinds (third-party kinds arrive via entry points)."""
+"""Name → factory registry for embedder kinds (third-party kinds arrive via entry points).
+
+A factory is called as ``factory(spec, env)`` and returns an object satisfying
+`embedders.base.Embedder`. `BuildEnv` carries what a factory may need beyond its own spec:
+where the spec sits in the suite (for error lines), the suite itself (to resolve paths or
+other embedders, e.g. an ONNX export `from:` a sentence-transformers embedder), progress.
+"""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .embedders.base import Embedder
+from .errors import InputError
 
-EmbedderFactory = Callable[[Any, str, bool], Embedder]
 
+@dataclass(frozen=True)
+class BuildEnv:
+    where: str
+    progress: bool = True
+    base_dir: Path = Path(".")
+    specs: dict[str, Any] = field(default_factory=dict)  # every embedder spec of the suite by id
+
+    def resolve(self, path: str | Path) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+
+EmbedderFactory = Callable[[Any, BuildEnv], Embedder]
+
+# Built-in kinds: "module:attribute", imported only when used (torch, onnxruntime are heavy).
+_BUILTIN: dict[str, str] = {
+    "sentence-transformers": "embedgate.embedders.st:SentenceTransformerEmbedder",
+}
 _EMBEDDERS: dict[str, EmbedderFactory] = {}
 
 
@@ -16,17 +43,15 @@ def register_embedder(kind: str, factory: EmbedderFactory) -> None:
 
 
 def embedder_factory(kind: str) -> EmbedderFactory:
-    _builtins()
+    if kind not in _EMBEDDERS and kind in _BUILTIN:
+        module, attr = _BUILTIN[kind].split(":")
+        register_embedder(kind, getattr(importlib.import_module(module), attr))
+    if kind not in _EMBEDDERS:
+        raise InputError(f'embedder kind "{kind}" has no implementation installed; '
+                         f"available: {', '.join(sorted(set(_BUILTIN) | set(_EMBEDDERS)))}")
     return _EMBEDDERS[kind]
 
 
-def _builtins() -> None:
-    if "sentence-transformers" not in _EMBEDDERS:
-        from .embedders.st import SentenceTransformerEmbedder
-
-        register_embedder("sentence-transformers", SentenceTransformerEmbedder)
-
-
-def build_embedder(spec: Any, where: str, progress: bool = True) -> Embedder:
+def build_embedder(spec: Any, env: BuildEnv) -> Embedder:
     """Instantiate the embedder a validated spec describes."""
-    return embedder_factory(spec.kind)(spec, where, progress)
+    return embedder_factory(spec.kind)(spec, env)

@@ -4,18 +4,19 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import atomic, provenance
-from .config import LoadedSuite, Suite
+from .config import LoadedSuite, TierSpec
 from .context import RunContext
 from .data import Collection, load_beir
 from .errors import InputError
-from .packaged import resolve
-from .registry import build_embedder
+from .registry import BuildEnv, build_embedder
 from .results import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
-from .tiers import retrieval
+from . import tiers
 
 log = logging.getLogger("embedgate")
 
@@ -46,27 +47,46 @@ def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
     return out
 
 
+def build_env(loaded: LoadedSuite, index: int, progress: bool, key: str = "") -> BuildEnv:
+    loc: tuple[str | int, ...] = ("embedders", index) + ((key,) if key else ())
+    return BuildEnv(where=loaded.where(loc), progress=progress, base_dir=loaded.base_dir,
+                    specs={e.id: e for e in loaded.suite.embedders})
+
+
 def precheck_embedders(loaded: LoadedSuite) -> None:
     """Resolve every model reference before any encoding, so bad input fails in seconds."""
-    from .embedders.st import check_model_dir
+    from .embedders.st import check_model_dir, model_path
 
     for i, spec in enumerate(loaded.suite.embedders):
         model = getattr(spec, "model", None)
         if isinstance(model, str):
-            where = loaded.where(("embedders", i, "model"))
+            env = build_env(loaded, i, False, "model")
             try:
-                path = resolve(model)
+                path = model_path(model, env)
             except InputError as exc:
-                raise InputError(f"{where}: {exc}") from None
-            check_model_dir(loaded.resolve(path) if not model.startswith("packaged:") else path, where)
+                raise InputError(f"{env.where}: {exc}") from None
+            check_model_dir(path, env.where)
 
 
-def _tier_jobs(suite: Suite, datasets: dict[str, Collection], embedder_id: str) -> list[tuple[Any, ...]]:
-    jobs: list[tuple[Any, ...]] = []
-    tier = suite.tiers.retrieval
-    if tier is not None and (tier.embedders is None or embedder_id in tier.embedders):
-        for did in tier.datasets or list(datasets):
-            jobs.append((retrieval.run, datasets[did], tier))
+@dataclass(frozen=True)
+class Job:
+    tier: str
+    run: Callable[..., TierResult]
+    params: TierSpec
+    dataset: str | None
+    data: Any
+
+    def wants(self, embedder_id: str) -> bool:
+        return self.params.embedders is None or embedder_id in self.params.embedders
+
+
+def plan_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> list[Job]:
+    """Every tier prepares its inputs once, before any model is loaded."""
+    jobs: list[Job] = []
+    for name, params in loaded.suite.tiers.enabled():
+        mod = tiers.module(name)
+        for dataset_id, data in mod.prepare(params, loaded, datasets):
+            jobs.append(Job(name, mod.run, params, dataset_id, data))
     return jobs
 
 
@@ -79,6 +99,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     configure_threads(n_threads)
     target = output_dir(loaded, out)
     datasets = load_datasets(loaded)
+    jobs = plan_jobs(loaded, datasets)
     precheck_embedders(loaded)
     ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress)
     results: list[TierResult] = []
@@ -86,13 +107,11 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     for i, spec in enumerate(suite.embedders):
         t0 = time.perf_counter()
         log.info("loading embedder %s", spec.id)
-        model_spec = spec.model_copy(update={"model": str(loaded.resolve(Path(spec.model)))}) \
-            if not spec.model.startswith("packaged:") else spec
-        embedder = build_embedder(model_spec, loaded.where(("embedders", i)), progress)
+        embedder = build_embedder(spec, build_env(loaded, i, progress))
         infos[spec.id] = {**embedder.info.to_dict(), "load_s": time.perf_counter() - t0}
-        for fn, data, params in _tier_jobs(suite, datasets, spec.id):
-            log.info("tier %s: %s on %s", fn.__module__.rsplit(".", 1)[-1], spec.id, data.id)
-            results.append(fn(embedder, data, params, ctx))
+        for job in (j for j in jobs if j.wants(spec.id)):
+            log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
+            results.append(job.run(embedder, job.data, job.params, ctx))
         del embedder
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
     write_outputs(result, results, target)

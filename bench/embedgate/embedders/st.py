@@ -10,7 +10,8 @@ import numpy as np
 from ..config import SentenceTransformersSpec
 from ..errors import InfraError, InputError
 from ..hashing import weights_sha256
-from ..packaged import resolve
+from ..packaged import PREFIX, resolve
+from ..registry import BuildEnv
 from .base import EmbedderInfo, Role, l2_normalise
 
 
@@ -24,16 +25,23 @@ def check_model_dir(path: Path, where: str) -> None:
                          "modules.json); point model at a sentence-transformers model folder")
 
 
+def model_path(ref: str, env: BuildEnv) -> Path:
+    """A packaged alias resolves inside its package; a plain path is relative to the suite."""
+    return resolve(ref) if ref.startswith(PREFIX) else env.resolve(ref)
+
+
 class SentenceTransformerEmbedder:
     """Wraps `SentenceTransformer` with role prefixes and explicit normalisation."""
 
-    def __init__(self, spec: SentenceTransformersSpec, where: str, progress: bool = True) -> None:
+    def __init__(self, spec: SentenceTransformersSpec, env: BuildEnv | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
+        env = env or BuildEnv(where=spec.id)
+        where = env.where
         self.spec = spec
-        self.path = resolve(spec.model)
+        self.path = model_path(spec.model, env)
         check_model_dir(self.path, where)
         try:
             self.model = SentenceTransformer(str(self.path), device="cpu",
@@ -43,7 +51,7 @@ class SentenceTransformerEmbedder:
                              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
         if spec.max_seq_length is not None:
             self.model.max_seq_length = spec.max_seq_length
-        self.progress = progress
+        self.progress = env.progress
         self.info = EmbedderInfo(
             id=spec.id, kind=spec.kind, name=self.path.name if not spec.model.startswith("packaged:")
             else spec.model.split(":", 1)[1], backend="torch", precision="fp32",

@@ -1,1 +1,18 @@
-"""Tiers: one module each, one entry function `run(embedder, data, params, ctx) -> TierResult`."""
+"""Tiers: one module each, found by the name of its field in `config.Tiers`.
+
+A tier module provides
+- ``prepare(params, loaded, datasets) -> list[Unit]``: load and check its inputs once, before
+  any model runs (bad input fails in seconds); a Unit is (dataset id or None, data);
+- ``run(embedder, data, params, ctx) -> TierResult``: pure; called once per embedder and unit.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+Unit = tuple[str | None, Any]
+
+
+def module(name: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{name}")

@@ -10,8 +10,13 @@ from ..embedders.base import Embedder
 from ..index import exact_search, to_run, trec_lines
 from ..metrics import mean, parse_metric, per_query
 from ..results import MetricRow, PerQuery, TierResult
+from . import Unit
 
 TIER = "retrieval"
+
+
+def prepare(params: RetrievalTier, loaded: object, datasets: dict[str, Collection]) -> list[Unit]:
+    return [(did, datasets[did]) for did in params.datasets or list(datasets)]
 
 
 def run(embedder: Embedder, data: Collection, params: RetrievalTier, ctx: RunContext) -> TierResult:
