@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a suite file without running it")
     val.add_argument("suite")
     val.set_defaults(func=_cmd_validate)
+    from .benchmarks import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 

@@ -30,6 +30,8 @@ class SentenceTransformersSpec(_Spec):
     model: str
     max_seq_length: int | None = Field(default=None, gt=0, le=8192)
     batch_size: int = Field(default=32, gt=0, le=4096)
+    # Padded-token budget per batch (rows × longest row); None cuts batches by count only.
+    max_tokens_per_batch: int | None = Field(default=None, gt=0, le=1 << 24)
     query_prefix: str = ""
     passage_prefix: str = ""
     trust_remote_code: bool = False

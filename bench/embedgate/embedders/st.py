@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..batching import plan_batches, restore_order
 from ..config import SentenceTransformersSpec
 from ..errors import InfraError, InputError
 from ..hashing import weights_sha256
@@ -59,17 +61,41 @@ class SentenceTransformerEmbedder:
             max_seq_length=int(self.model.max_seq_length), weights_sha256=weights_sha256(self.path),
             pooling=_pooling(self.model), normalize=True,
             query_prefix=spec.query_prefix, passage_prefix=spec.passage_prefix,
-            extra={"model_ref": spec.model, "batch_size": spec.batch_size})
+            extra={"model_ref": spec.model, "batch_size": spec.batch_size,
+                   "max_tokens_per_batch": spec.max_tokens_per_batch,
+                   "batching": "sorted by token length, cut by batch_size and token budget"})
 
     def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
         prefix = self.spec.query_prefix if role == "query" else self.spec.passage_prefix
         batch = [prefix + t for t in texts] if prefix else list(texts)
         if not batch:
             return np.zeros((0, self.info.dim), dtype=np.float32)
-        vectors = self.model.encode(batch, batch_size=self.spec.batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=False,
-                                    show_progress_bar=self.progress and len(batch) > 256)
-        return l2_normalise(vectors)
+        plan = plan_batches(self.token_lengths(batch), self.spec.batch_size,
+                            self.spec.max_tokens_per_batch)
+        parts = [self._forward([batch[i] for i in b])
+                 for b in _progress(plan, self.progress and len(batch) > 256)]
+        return l2_normalise(restore_order(plan, np.concatenate(parts)))
+
+    def token_lengths(self, texts: list[str]) -> list[int]:
+        """Token counts after truncation, as the model will see them (for batch planning)."""
+        ids = self.model.tokenizer(texts, add_special_tokens=True, truncation=True,
+                                   max_length=int(self.model.max_seq_length),
+                                   return_attention_mask=False,
+                                   return_token_type_ids=False)["input_ids"]
+        return [len(x) for x in ids]
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        """One planned batch through the model; batch_size=len keeps it one forward pass."""
+        return self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
+                                 normalize_embeddings=False, show_progress_bar=False)
+
+
+def _progress(plan: list[list[int]], show: bool) -> Iterable[list[int]]:
+    if not show:
+        return plan
+    from tqdm.auto import tqdm
+
+    return tqdm(plan, desc="encode", unit="batch", file=sys.stderr)
 
 
 def _pooling(model: object) -> str:

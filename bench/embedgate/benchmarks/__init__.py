@@ -1,0 +1,26 @@
+"""`embedgate bench NAME`: benchmarks that print figures (never timed tests).
+
+Each module provides ``add_arguments(parser)`` and ``main(args) -> int``. Run with
+``embedgate bench --help`` to list them; every one says what it measures in its docstring.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+from typing import Any
+
+BENCHMARKS: dict[str, str] = {
+    "batching": "dynamic batching gain on a mixed-length corpus",
+}
+
+
+def add_parser(sub: Any) -> None:
+    """Register `bench` and one sub-command per benchmark on the CLI's subparsers."""
+    bench = sub.add_parser("bench", help="run a benchmark and print its figures")
+    names = bench.add_subparsers(dest="benchmark", required=True)
+    for name, summary in BENCHMARKS.items():
+        mod = importlib.import_module(f"{__name__}.{name}")
+        p = names.add_parser(name, help=summary, description=mod.__doc__,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(func=mod.main)
