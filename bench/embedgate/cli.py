@@ -22,11 +22,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     loaded = load_suite(Path(args.suite))
     result, target = run_suite(loaded, out=Path(args.out) if args.out else None,
-                               threads=args.threads, progress=not args.quiet)
+                               threads=args.threads, progress=not args.quiet,
+                               baseline=Path(args.baseline) if args.baseline else None)
     _print_summary(result)
     print(f"results: {target / 'results.json'}")
     print(f"report:  {target / 'report.html'}")
-    return 0
+    from .gating import print_verdict
+
+    print_verdict(result.verdict)
+    return result.verdict.exit_code if result.verdict is not None else 0
 
 
 def _print_summary(result: object) -> None:
@@ -64,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output directory (default: suite output.dir or reports/<name>)")
     run.add_argument("--threads", type=int, help="CPU threads for encoding and search")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--baseline", help="baseline results.json for the gates (default: the "
+                     "suite's baseline:)")
     run.set_defaults(func=_cmd_run)
     rep = sub.add_parser("report", help="render report.html from a results.json")
     rep.add_argument("results")
@@ -72,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a suite file without running it")
     val.add_argument("suite")
     val.set_defaults(func=_cmd_validate)
+    from .gate_cli import add_parsers as add_gate_parsers
+
+    add_gate_parsers(sub)
     from .benchmarks import add_parser as add_bench_parser
 
     add_bench_parser(sub)

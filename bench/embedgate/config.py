@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError, did_you_mean
 from .metrics import parse_metric
+from .thresholds import parse_bound, parse_drop
 from .yamlsrc import Loc, YamlDoc, load_yaml
 
 
@@ -107,6 +108,90 @@ class Tiers(_Spec):
                 if isinstance(spec := getattr(self, name), TierSpec)]
 
 
+class NonInferiority(_Spec):
+    """Current may be worse than the baseline by at most `margin`, shown at `confidence`."""
+
+    margin: float = Field(ge=0)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    method: Literal["bootstrap", "randomization", "t-test"] = "bootstrap"
+    n_resamples: int = Field(default=10_000, ge=100, le=1_000_000)
+    seed: int = 0
+
+
+class GateSpec(_Spec):
+    """One gate on one metric row (embedder / tier / dataset / metric); see README "Gates"."""
+
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$",
+                             max_length=120)
+    embedder: str
+    tier: str
+    dataset: str | None = None  # None: the tier's only dataset (or a tier without datasets)
+    metric: str
+    absolute: str | None = None  # ">= 0.55", "<= 120 ms"
+    max_drop: float | str | None = None  # 0.01 (metric units) or "2%" (of the baseline)
+    non_inferiority: NonInferiority | None = None
+    versus: str | None = None  # baseline = this embedder of the same run, not a baseline file
+    perf: bool | None = None  # None: perf tier or a time / rate unit makes it a perf gate
+    hardware: str | None = None  # fingerprint an absolute perf threshold was set on
+
+    @field_validator("absolute")
+    @classmethod
+    def _absolute_parses(cls, value: str | None) -> str | None:
+        return None if value is None else str(parse_bound(value))
+
+    @field_validator("max_drop")
+    @classmethod
+    def _drop_parses(cls, value: float | str | None) -> float | str | None:
+        if value is not None:
+            parse_drop(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> GateSpec:
+        kinds = [k for k in ("absolute", "max_drop", "non_inferiority") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a gate needs exactly one of absolute, max_drop, non_inferiority"
+                             f" (got {', '.join(kinds) or 'none'})")
+        if self.versus is not None and self.absolute is not None:
+            raise ValueError("versus compares with another embedder; use it with max_drop or"
+                             " non_inferiority, not with absolute")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return ("absolute" if self.absolute is not None
+                else "max_drop" if self.max_drop is not None else "non_inferiority")
+
+    @property
+    def label(self) -> str:
+        parts = [self.embedder, self.tier, self.dataset or "", self.metric, self.kind]
+        return self.name or "-".join(p for p in parts if p)
+
+
+class CacheSpec(_Spec):
+    """The embedding cache (embedgate.cache). Precedence for its folder: CLI --cache-dir,
+    then $EMBEDGATE_CACHE_DIR, then `dir` here, then the user cache dir; --no-cache wins."""
+
+    enabled: bool = True
+    dir: Path | None = None
+    commit_every: int = Field(default=2048, gt=0, le=1_000_000)  # texts per durable chunk
+
+
+class RaySpec(_Spec):
+    """Shard encoding over a Ray cluster: `address` of a running one, or None for a local one."""
+
+    address: str | None = None
+    num_cpus: int | None = Field(default=None, gt=0, le=4096)  # workers, one CPU each
+
+
+class ScaleSpec(_Spec):
+    """Big corpora and scale-out: where vectors stream to disk, and Ray."""
+
+    memmap_min_mib: float = Field(default=1024.0, ge=0)  # larger outputs go to a memmap
+    scratch_dir: Path | None = None  # default: <output dir>/.scratch
+    ray: RaySpec | None = None
+
+
 class OutputSpec(_Spec):
     dir: Path | None = None
 
@@ -122,6 +207,8 @@ class Suite(_Spec):
     datasets: list[DatasetSpec] = Field(default_factory=list)
     tiers: Tiers
     output: OutputSpec = Field(default_factory=OutputSpec)
+    baseline: Path | None = None  # results.json the gates compare with (relative to this file)
+    gates: list[GateSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> Suite:
@@ -176,7 +263,29 @@ def load_suite(path: Path) -> LoadedSuite:
         suite = Suite.model_validate(doc.data)
     except ValidationError as exc:
         raise InputError(_explain(exc, doc)) from None
+    _check_gates(suite, doc)
     return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def _check_gates(suite: Suite, doc: YamlDoc) -> None:
+    """Gates must name declared embedders and enabled tiers (file:line). Datasets are checked
+    against the results, since tiers name their own sources (intent files, pair sets)."""
+    embedders = {e.id for e in suite.embedders}
+    tiers = {name for name, _ in suite.tiers.enabled()}
+    seen: set[str] = set()
+    for i, gate in enumerate(suite.gates):
+        refs = [("embedder", gate.embedder, embedders), ("tier", gate.tier, tiers),
+                ("versus", gate.versus, embedders)]
+        for key, ref, known in refs:
+            if ref is not None and ref not in known:
+                raise InputError(f"{doc.where(('gates', i, key))}: gates[{i}].{key}: unknown "
+                                 f'{"embedder" if key == "versus" else key} "{ref}"'
+                                 f"{did_you_mean(ref, known)}; declared: "
+                                 f"{', '.join(sorted(known)) or 'none'}")
+        if gate.label in seen:
+            raise InputError(f"{doc.where(('gates', i))}: duplicate gate name \"{gate.label}\"; "
+                             "give each gate a distinct `name`")
+        seen.add(gate.label)
 
 
 def _check_kinds(doc: YamlDoc) -> None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import atomic
 from .errors import InputError
+from .verdict import Verdict
 
 SCHEMA_VERSION = "1.0"
 
@@ -72,6 +73,7 @@ class RunResult(_Rec):
     per_query: list[PerQuery]
     details: dict[str, Any] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
+    verdict: Verdict | None = None  # the gates' outcome; absent in runs without gates
 
     def metric(self, embedder: str, tier: str, dataset: str, metric: str) -> MetricRow | None:
         for row in self.metrics:

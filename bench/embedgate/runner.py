@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import atomic, provenance
+from . import atomic, gating, provenance
 from .config import LoadedSuite, TierSpec
 from .context import RunContext
 from .data import Collection, load_beir
@@ -91,7 +91,7 @@ def plan_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> list[Job]
 
 
 def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None = None,
-              progress: bool = True) -> tuple[RunResult, Path]:
+              progress: bool = True, baseline: Path | None = None) -> tuple[RunResult, Path]:
     """Run every tier for every embedder; write results.json, TREC runs and report.html."""
     suite = loaded.suite
     started = time.perf_counter()
@@ -101,6 +101,8 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     datasets = load_datasets(loaded)
     jobs = plan_jobs(loaded, datasets)
     precheck_embedders(loaded)
+    gates = gating.plan(loaded, baseline)  # a bad or incomparable baseline fails before models
+    gating.preflight(gates, {d.id: {"sha256": d.sha256} for d in datasets.values()})
     ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress)
     results: list[TierResult] = []
     infos: dict[str, dict[str, Any]] = {}
@@ -114,6 +116,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
             results.append(job.run(embedder, job.data, job.params, ctx))
         del embedder
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
+    result = gating.attach(gates, result)
     write_outputs(result, results, target)
     return result, target
 
