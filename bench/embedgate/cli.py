@@ -18,12 +18,14 @@ log = logging.getLogger("embedgate")
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import load_suite
+    from .cache_cli import run_overrides
     from .runner import run_suite
 
     loaded = load_suite(Path(args.suite))
     result, target = run_suite(loaded, out=Path(args.out) if args.out else None,
                                threads=args.threads, progress=not args.quiet,
-                               baseline=Path(args.baseline) if args.baseline else None)
+                               baseline=Path(args.baseline) if args.baseline else None,
+                               encode=run_overrides(args))
     _print_summary(result)
     print(f"results: {target / 'results.json'}")
     print(f"report:  {target / 'report.html'}")
@@ -71,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--baseline", help="baseline results.json for the gates (default: the "
                      "suite's baseline:)")
     run.set_defaults(func=_cmd_run)
+    from .cache_cli import add_parser as add_cache_parser, add_run_arguments
+
+    add_run_arguments(run)
+    add_cache_parser(sub)
     rep = sub.add_parser("report", help="render report.html from a results.json")
     rep.add_argument("results")
     rep.add_argument("--out")

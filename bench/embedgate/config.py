@@ -192,6 +192,22 @@ class ScaleSpec(_Spec):
     ray: RaySpec | None = None
 
 
+class CacheSpec(_Spec):
+    """The embedding cache (embedgate.cache). Precedence for its folder: CLI --cache-dir,
+    then $EMBEDGATE_CACHE_DIR, then `dir` here, then the user cache dir; --no-cache wins."""
+
+    enabled: bool = True
+    dir: Path | None = None
+    commit_every: int = Field(default=2048, gt=0, le=1_000_000)  # texts per durable chunk
+
+
+class ScaleSpec(_Spec):
+    """Big corpora: outputs larger than `memmap_min_mib` stream to a memmap on disk."""
+
+    memmap_min_mib: float = Field(default=1024.0, ge=0)
+    scratch_dir: Path | None = None  # default: <output dir>/.scratch
+
+
 class OutputSpec(_Spec):
     dir: Path | None = None
 
@@ -207,6 +223,8 @@ class Suite(_Spec):
     datasets: list[DatasetSpec] = Field(default_factory=list)
     tiers: Tiers
     output: OutputSpec = Field(default_factory=OutputSpec)
+    cache: CacheSpec = Field(default_factory=CacheSpec)
+    scale: ScaleSpec = Field(default_factory=ScaleSpec)
     baseline: Path | None = None  # results.json the gates compare with (relative to this file)
     gates: list[GateSpec] = Field(default_factory=list)
 

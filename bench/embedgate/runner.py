@@ -13,6 +13,7 @@ from . import atomic, gating, provenance
 from .config import LoadedSuite, TierSpec
 from .context import RunContext
 from .data import Collection, load_beir
+from .encode_setup import EncodeOverrides, build_pipeline
 from .errors import InputError
 from .registry import BuildEnv, build_embedder
 from .results import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
@@ -91,7 +92,8 @@ def plan_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> list[Job]
 
 
 def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None = None,
-              progress: bool = True, baseline: Path | None = None) -> tuple[RunResult, Path]:
+              progress: bool = True, baseline: Path | None = None,
+              encode: EncodeOverrides | None = None) -> tuple[RunResult, Path]:
     """Run every tier for every embedder; write results.json, TREC runs and report.html."""
     suite = loaded.suite
     started = time.perf_counter()
@@ -104,6 +106,8 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     gates = gating.plan(loaded, baseline)  # a bad or incomparable baseline fails before models
     gating.preflight(gates, {d.id: {"sha256": d.sha256} for d in datasets.values()})
     ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress)
+    pipeline = build_pipeline(loaded, encode or EncodeOverrides(), target)
+    ctx.encode_fn = pipeline  # cache, dedupe, memmap: tiers see none of it
     results: list[TierResult] = []
     infos: dict[str, dict[str, Any]] = {}
     for i, spec in enumerate(suite.embedders):
@@ -113,8 +117,10 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
         infos[spec.id] = {**embedder.info.to_dict(), "load_s": time.perf_counter() - t0}
         for job in (j for j in jobs if j.wants(spec.id)):
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
-            results.append(job.run(embedder, job.data, job.params, ctx))
+            results.append(pipeline.record(job.run(embedder, job.data, job.params, ctx)))
         del embedder
+    ctx.timings.update(pipeline.totals())
+    pipeline.close()
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
     result = gating.attach(gates, result)
     write_outputs(result, results, target)
@@ -137,7 +143,7 @@ def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[s
                          **d.stats.to_dict()} for d in datasets.values()},
         params={"tiers": suite.tiers.model_dump(mode="json", exclude_none=True)},
         metrics=metrics, per_query=per_query, details=details,
-        timings={"total_s": wall_s, "encode_s": ctx.encode_seconds})
+        timings={"total_s": wall_s, "encode_s": ctx.encode_seconds, **ctx.timings})
 
 
 def write_outputs(result: RunResult, tier_results: list[TierResult], target: Path) -> None:

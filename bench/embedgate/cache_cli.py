@@ -1,0 +1,81 @@
+"""CLI pieces for encoding: `run --cache-dir/--no-cache` and `embedgate cache info|prune`."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from .cache import DB_NAME, EmbeddingCache, default_dir
+from .encode_setup import EncodeOverrides
+from .errors import InputError
+
+
+def add_run_arguments(run: argparse.ArgumentParser) -> None:
+    """Options of `embedgate run` that change how texts are encoded (not what is measured)."""
+    group = run.add_mutually_exclusive_group()
+    group.add_argument("--cache-dir", help="embedding cache folder (default: $EMBEDGATE_CACHE_DIR, "
+                       "suite cache.dir, or the user cache dir)")
+    group.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def run_overrides(args: argparse.Namespace) -> EncodeOverrides:
+    return EncodeOverrides(cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
+                           no_cache=bool(args.no_cache))
+
+
+def add_parser(sub: Any) -> None:
+    """`embedgate cache info` and `embedgate cache prune`."""
+    cache = sub.add_parser("cache", help="inspect or prune the embedding cache")
+    cache.add_argument("--cache-dir", help="cache folder (default: $EMBEDGATE_CACHE_DIR or the "
+                       "user cache dir)")
+    verbs = cache.add_subparsers(dest="verb", required=True)
+    info = verbs.add_parser("info", help="size and entries per embedder fingerprint")
+    info.set_defaults(func=_cmd_info)
+    prune = verbs.add_parser("prune", help="delete cache entries")
+    what = prune.add_mutually_exclusive_group(required=True)
+    what.add_argument("--older-than", type=float, metavar="DAYS",
+                      help="entries written more than DAYS days ago")
+    what.add_argument("--embedder", action="append", metavar="FINGERPRINT",
+                      help="entries of a fingerprint (or its prefix, as `cache info` prints it)")
+    what.add_argument("--all", action="store_true", help="everything")
+    prune.set_defaults(func=_cmd_prune)
+
+
+def _open(args: argparse.Namespace) -> EmbeddingCache:
+    directory = Path(args.cache_dir).expanduser() if args.cache_dir else default_dir()
+    if not (directory / DB_NAME).is_file():
+        raise InputError(f"{directory}: no embedding cache there (nothing cached yet); "
+                         "pass --cache-dir or set EMBEDGATE_CACHE_DIR")
+    cache = EmbeddingCache.open(directory)
+    if cache is None:
+        raise InputError(f"{directory}: the embedding cache cannot be opened (see the warning)")
+    return cache
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    cache = _open(args)
+    info = cache.info()
+    print(f"cache: {info.path}")
+    print(f"size:  {info.file_bytes / (1 << 20):.1f} MiB, {info.entries} vectors, "
+          f"{len(info.embedders)} embedder fingerprints")
+    for e in info.embedders:
+        d = e.description
+        used = dt.datetime.fromtimestamp(e.last_used).isoformat(timespec="seconds")
+        print(f"  {e.fingerprint[:16]}  {e.entries:>9} vectors {e.bytes / (1 << 20):>9.1f} MiB  "
+              f"last used {used}  {d.get('id', '?')} ({d.get('name', '?')}, "
+              f"{d.get('backend', '?')}/{d.get('precision', '?')}, max_seq_length "
+              f"{d.get('max_seq_length')}, prefix {d.get('prefix', '')!r})")
+    cache.close()
+    return 0
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    cache = _open(args)
+    if args.older_than is not None and args.older_than < 0:
+        raise InputError(f"--older-than {args.older_than}: give a number of days >= 0")
+    removed = cache.prune(older_than_days=args.older_than, fingerprints=args.embedder or (),
+                          everything=args.all)
+    print(f"removed {removed} vectors; {cache.info().entries} left in {cache.path}")
+    cache.close()
+    return 0
