@@ -17,6 +17,13 @@ SHARED = ROOT.parent / "shared"
 SCIFACT = SHARED / "datasets" / "scifact"
 
 
+@pytest.fixture(autouse=True)
+def _private_embedding_cache(tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets an empty embedding cache: no test sees vectors another one computed."""
+    monkeypatch.setenv("EMBEDGATE_CACHE_DIR", str(tmp_path_factory.mktemp("embedding-cache")))
+
+
 @pytest.fixture
 def write_suite(tmp_path: Path) -> Callable[[str], Path]:
     """Write YAML text to a suite file in tmp_path and return its path."""

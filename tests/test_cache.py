@@ -162,3 +162,25 @@ def test_open_returns_none_on_a_non_database(tmp_path: Path, caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="embedgate"):
         assert EmbeddingCache.open(tmp_path) is None
     assert "running without a cache" in caplog.text
+
+
+def test_cache_dir_precedence(tmp_path: Path, write_suite, monkeypatch) -> None:
+    from embedgate.config import load_suite
+    from embedgate.encode_setup import EncodeOverrides, encode_options
+
+    body = ("name: p\nembedders: [{id: m, kind: sentence-transformers, model: m}]\ntiers: {}\n"
+            "cache: {dir: suite-cache, commit_every: 7}\n")
+    loaded = load_suite(write_suite(body))
+    out = tmp_path / "out"
+    monkeypatch.delenv("EMBEDGATE_CACHE_DIR")
+    assert encode_options(loaded, EncodeOverrides(), out).cache_dir == tmp_path / "suite-cache"
+    monkeypatch.setenv("EMBEDGATE_CACHE_DIR", str(tmp_path / "env"))
+    opts = encode_options(loaded, EncodeOverrides(), out)
+    assert opts.cache_dir == tmp_path / "env" and opts.commit_every == 7
+    cli = encode_options(loaded, EncodeOverrides(cache_dir=tmp_path / "cli"), out)
+    assert cli.cache_dir == tmp_path / "cli"
+    off = encode_options(loaded, EncodeOverrides(no_cache=True), out)
+    assert off.cache_dir is None and off.cache_off_reason == "--no-cache"
+    disabled = load_suite(write_suite(body.replace("dir: suite-cache", "enabled: false"), "d.yaml"))
+    assert encode_options(disabled, EncodeOverrides(), out).cache_dir is None
+    assert encode_options(loaded, EncodeOverrides(), out).scratch_dir == out / ".scratch"
