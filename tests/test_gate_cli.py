@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from embedgate.cli import main
 from embedgate.results import RunResult
 from embedgate.verdict import Verdict

@@ -5,14 +5,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from scipy import stats as sps
-
 from embedgate.compare import CompareReport, compare
 from embedgate.compare_render import to_markdown
 from embedgate.errors import InputError
 from embedgate.junit import compare_xml
 from embedgate.results import RunResult
 from embedgate.stats import holm, paired_arrays
+from scipy import stats as sps
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -40,7 +39,7 @@ def test_one_run_with_two_embedders_names_the_significant_winner() -> None:
 def test_lower_is_better_ranks_smaller_first_and_untested_boards_name_no_winner() -> None:
     lat = _board(compare([("pass", _load("pass"))]), "latency_p50")
     assert [e.system for e in lat.entries] == ["m3e-small", "minilm"]  # 11.5 ms < 20 ms
-    assert lat.entries[1].diff_to_best == pytest.approx(-8.5)  # behind by 8.5 ms
+    assert lat.entries[1].diff_to_best == pytest.approx(8.5)  # 8.5 ms slower
     assert lat.winner is None and "not tested" in lat.conclusion
 
 
@@ -91,3 +90,16 @@ def test_outputs_markdown_junit_json() -> None:
     assert root.find(".//property[@name='winner']") is not None
     again = CompareReport.model_validate_json(report.model_dump_json())
     assert again == report
+
+
+def test_a_run_with_several_embedders_writes_its_leaderboards(tmp_path: Path) -> None:
+    from embedgate import bakeoff
+
+    path = bakeoff.write(_load("pass"), tmp_path)
+    assert path == tmp_path / "compare.md" and "**Winner: m3e-small**" in path.read_text()
+    saved = CompareReport.model_validate_json((tmp_path / "compare.json").read_text())
+    assert _board(saved, "nDCG@10").winner == "m3e-small"
+    one = _load("pass")
+    one = one.model_copy(update={"embedders": {"m3e-small": one.embedders["m3e-small"]},
+                                 "metrics": [m for m in one.metrics if m.embedder == "m3e-small"]})
+    assert bakeoff.write(one, tmp_path / "solo") is None

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from embedgate.config import GateSpec, load_suite
 from embedgate.errors import InputError
 from embedgate.gate import evaluate

@@ -39,8 +39,8 @@ def test_each_gate_is_an_item_and_verdicts_map_to_outcomes(project: pytest.Pytes
     result.stdout.fnmatch_lines([
         "*REGRESSED, value 0.565, threshold >= 0.6*",
         "*gate at *golden.yaml:14*",
-        "*REGRESSED, value 0.565, threshold current-baseline > -0.05 at 95% (bootstrap), "
-        "baseline 0.735*95% CI of current-baseline [[]-0.195, -0.14[]]*",
+        ("*REGRESSED, value 0.565, threshold current-baseline > -0.05 at 95% (bootstrap), "
+         "baseline 0.735*95% CI of current-baseline [[]-0.195, -0.14[]]*"),
     ])
 
 

@@ -5,10 +5,9 @@ import itertools
 
 import numpy as np
 import pytest
-from scipy import stats as sps
-
 from embedgate.errors import InputError
 from embedgate.stats import bootstrap_ci, holm, paired_arrays, paired_test
+from scipy import stats as sps
 
 
 def _pair(n: int = 40, shift: float = 0.05, seed: int = 3) -> tuple[dict[str, float], dict[str, float]]:

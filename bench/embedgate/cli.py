@@ -22,6 +22,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_suite
 
     loaded = load_suite(Path(args.suite))
+    if args.no_gates:
+        from .gating import without_gates
+
+        loaded = without_gates(loaded)
     result, target = run_suite(loaded, out=Path(args.out) if args.out else None,
                                threads=args.threads, progress=not args.quiet,
                                baseline=Path(args.baseline) if args.baseline else None,
@@ -72,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     run.add_argument("--baseline", help="baseline results.json for the gates (default: the "
                      "suite's baseline:)")
+    run.add_argument("--no-gates", action="store_true",
+                     help="skip the gates (e.g. to produce a suite's first baseline)")
     run.set_defaults(func=_cmd_run)
     from .cache_cli import add_parser as add_cache_parser, add_run_arguments
 

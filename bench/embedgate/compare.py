@@ -32,7 +32,7 @@ class Entry(_Rec):
     system: str
     value: float
     n_queries: int
-    diff_to_best: float | None = None  # in "better" units: negative = behind the leader
+    diff_to_best: float | None = None  # value - leader's value, in the metric's units
     p_vs_best: float | None = None  # Holm-adjusted
 
 
@@ -133,7 +133,7 @@ def _board(rows: list[tuple[System, MetricRow]], method: str, alpha: float, n_re
     leader = ranked[0][0].label
     vs_best = {c.b: c for c in comps if c.a == leader}
     entries = [Entry(rank=i + 1, system=s.label, value=row.value, n_queries=row.n_queries,
-                     diff_to_best=None if i == 0 else sign * (row.value - ranked[0][1].value),
+                     diff_to_best=None if i == 0 else row.value - ranked[0][1].value,
                      p_vs_best=vs_best[s.label].p_holm if s.label in vs_best else None)
                for i, (s, row) in enumerate(ranked)]
     winner, conclusion = _conclusion(ranked, comps, alpha, sign)

@@ -8,12 +8,12 @@ _METHOD = {"randomization": "paired Fisher randomisation test", "t-test": "paire
 
 def to_markdown(report: CompareReport) -> str:
     method = _METHOD.get(report.method, report.method)
-    resamples = f" ({report.n_resamples} resamples, seed {report.seed})" \
-        if report.method == "randomization" else ""
-    lines = ["## embedgate compare", "",
-             f"{method.capitalize()}{resamples} between every pair of systems; p-values "
-             f"Holm-corrected within each table; α = {report.alpha:g}. A winner is named only "
-             "when it is significantly better than every other system.", ""]
+    resamples = (f" ({report.n_resamples} resamples, seed {report.seed})"
+                 if report.method == "randomization" else "")
+    intro = (f"{method[0].upper()}{method[1:]}{resamples} between every pair of systems; "
+             f"p-values Holm-corrected within each table; α = {report.alpha:g}. A winner is "
+             "named only when it is significantly better than every other system.")
+    lines = ["## embedgate compare", "", intro, ""]
     for board in report.boards:
         lines += [board_markdown(board), ""]
     lines += ["Systems: " + "; ".join(f"`{_cell(k)}` = {_cell(v)}"

@@ -54,6 +54,13 @@ def plan(loaded: LoadedSuite, override: Path | None = None) -> GatePlan:
     return GatePlan(loaded, RunResult.load(path), str(path))
 
 
+def without_gates(loaded: LoadedSuite) -> LoadedSuite:
+    """The same suite with no gates and no baseline (`embedgate run --no-gates`), e.g. to
+    produce the first baseline of a suite whose gates need one."""
+    suite = loaded.suite.model_copy(update={"gates": [], "baseline": None})
+    return LoadedSuite(suite, loaded.doc, loaded.sha256)
+
+
 def preflight(gates: GatePlan, datasets: dict[str, dict[str, object]]) -> None:
     """Refuse an incomparable baseline before any model runs (datasets and tier parameters).
 

@@ -87,7 +87,7 @@ class SuiteFile(pytest.File):
         if self._verdict is None and self._error is None:
             try:
                 self._verdict = _judge(self.loaded, self.config)
-            except Exception as exc:  # every gate of the suite reports the same failure
+            except Exception as exc:  # noqa: BLE001 - every gate reports the suite's failure
                 self._error = exc
         if self._error is not None:
             raise self._error

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import atomic, gating, provenance
+from . import atomic, bakeoff, gating, provenance
 from .config import LoadedSuite, TierSpec
 from .context import RunContext
 from .data import Collection, load_beir
@@ -124,6 +124,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
     result = gating.attach(gates, result)
     write_outputs(result, results, target)
+    bakeoff.write(result, target)  # leaderboards when two or more embedders ran
     return result, target
 
 

@@ -71,7 +71,8 @@ class Drop:
 def parse_drop(text: object) -> Drop:
     """Parse ``0.01`` (absolute, in the metric's units) or ``"2%"`` (relative to the baseline)."""
     if isinstance(text, bool):
-        raise ValueError(f"max_drop {text!r} is not a number; write 0.01 or \"2%\"")
+        # ValueError, not TypeError: pydantic reports ValueErrors as validation messages.
+        raise ValueError(f"max_drop {text!r} is not a number; write 0.01 or \"2%\"")  # noqa: TRY004
     if isinstance(text, (int, float)):
         amount, relative = float(text), False
     elif isinstance(text, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*%\s*", text):
