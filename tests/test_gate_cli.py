@@ -131,3 +131,16 @@ gates:
     assert [g.name for g in saved.verdict.gates] == ["floor", "ceiling"]
     # The same saved results, judged again from disk, give the same verdict.
     assert main(["gate", str(out / "results.json"), "--gates", str(suite)]) == 1
+
+
+def test_report_shows_the_verdict() -> None:
+    from embedgate.config import load_suite
+    from embedgate.gating import plan
+    from embedgate.report.render import render
+
+    run = RunResult.load(ROOT / "reports" / "baselines" / "quickstart.json")
+    verdict = plan(load_suite(ROOT / "suites" / "quickstart.yaml")).judge(run)
+    html = render(run.model_copy(update={"verdict": verdict}))
+    assert "<h2>Verdict: pass</h2>" in html and "m3e-ndcg-not-worse-than-baseline" in html
+    assert "&gt;= 0.55" in html  # escaped, never raw markup
+    assert "Verdict" not in render(run)
