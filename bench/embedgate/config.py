@@ -166,9 +166,9 @@ class GateSpec(_Spec):
     perf: bool | None = None  # None: perf tier or a time / rate unit makes it a perf gate
     hardware: str | None = None  # fingerprint an absolute perf threshold was set on
 
-    @field_validator("absolute")
+    @field_validator("absolute", mode="before")
     @classmethod
-    def _absolute_parses(cls, value: str | None) -> str | None:
+    def _absolute_parses(cls, value: object) -> str | None:
         return None if value is None else str(parse_bound(value))
 
     @field_validator("max_drop")

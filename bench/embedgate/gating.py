@@ -49,8 +49,8 @@ def plan(loaded: LoadedSuite, override: Path | None = None) -> GatePlan:
     if not path.is_file():
         where = loaded.where(("baseline",)) if override is None else "--baseline"
         raise InputError(f"{where}: baseline results {path} not found; create it with "
-                         f"`embedgate run {loaded.doc.path} --out DIR` and copy DIR/results.json"
-                         " there, or remove the gates that need it")
+                         f"`embedgate run {loaded.doc.path} --no-gates --out DIR` and copy "
+                         "DIR/results.json there, or remove the gates that need it")
     return GatePlan(loaded, RunResult.load(path), str(path))
 
 
