@@ -75,12 +75,35 @@ class TierSpec(_Spec):
     embedders: list[str] | None = None
 
 
+class IndexSpec(_Spec):
+    """Search index of the retrieval tier: exact `flat` (default) or approximate IVF / HNSW.
+
+    Approximate indexes report their recall@top_k against exact search, measured on
+    `recall_sample` queries, as a metric row (`ANN-recall@k`) and in the tier details.
+    """
+
+    type: Literal["flat", "ivf", "hnsw"] = "flat"
+    nlist: int = Field(default=1024, gt=0, le=1 << 20)  # ivf: k-means lists
+    nprobe: int = Field(default=32, gt=0, le=1 << 20)  # ivf: lists searched per query
+    M: int = Field(default=32, ge=4, le=256)  # hnsw: links per node
+    ef_search: int = Field(default=128, gt=0, le=1 << 16)  # hnsw: candidates kept at search
+    ef_construction: int = Field(default=200, gt=0, le=1 << 16)  # hnsw: at build
+    recall_sample: int = Field(default=1000, gt=0, le=1 << 20)
+
+    @model_validator(mode="after")
+    def _nprobe_within_nlist(self) -> IndexSpec:
+        if self.type == "ivf" and self.nprobe > self.nlist:
+            raise ValueError(f"nprobe={self.nprobe} exceeds nlist={self.nlist}; lower nprobe")
+        return self
+
+
 class RetrievalTier(TierSpec):
-    """Exact faiss search + ir-measures metrics on each dataset."""
+    """Exact faiss search (or an approximate index) + ir-measures metrics on each dataset."""
 
     datasets: list[str] | None = None
     metrics: list[str] = Field(default_factory=lambda: ["nDCG@10", "RR@10", "R@5", "R@100"])
     top_k: int = Field(default=100, gt=0, le=10000)
+    index: IndexSpec | None = None  # None: exact IndexFlatIP (and absent from results params)
 
     @field_validator("metrics")
     @classmethod
