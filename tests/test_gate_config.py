@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from embedgate.cli import main
 from embedgate.config import load_suite
 from embedgate.errors import InputError
@@ -32,30 +31,30 @@ def _load(tmp_path: Path, gate: str) -> None:
 
 @pytest.mark.parametrize("gate,message", [
     ("  - {embedder: m3e-smal, tier: retrieval, metric: nDCG@10, absolute: '>= 0.5'}",
-     r'suite.yaml:10: gates\[0\]\.embedder: unknown embedder "m3e-smal" \(did you mean '
-     r'"m3e-small"\?\)'),
+     (r'suite.yaml:10: gates\[0\]\.embedder: unknown embedder "m3e-smal" \(did you mean '
+     r'"m3e-small"\?\)')),
     ("  - {embedder: m3e-small, tier: retreival, metric: nDCG@10, absolute: '>= 0.5'}",
      r'suite.yaml:10: gates\[0\]\.tier: unknown tier "retreival" \(did you mean "retrieval"\?\)'),
     ("  - {embedder: m3e-small, versus: mini, tier: retrieval, metric: nDCG@10, max_drop: 0.1}",
      r'gates\[0\]\.versus: unknown embedder "mini"'),
     ("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10}",
      r"exactly one of absolute, max_drop, non_inferiority \(got none\)"),
-    ("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10, absolute: '>= 0.5',\n"
-     "     max_drop: 0.1}", r"\(got absolute, max_drop\)"),
+    (("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10, absolute: '>= 0.5',\n"
+     "     max_drop: 0.1}"), r"\(got absolute, max_drop\)"),
     ("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10, absolute: 0.5}",
      r"is not '<op> <number> \[unit\]'"),
     ("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10, max_drop: lots}",
      r'write 0.01 \(absolute\) or "2%"'),
-    ("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10,\n"
-     "     non_inferiority: {margin: 0.1, confidence: 1.5}}", r"confidence"),
-    ("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10,\n"
-     "     non_inferiority: {margin: 0.1, method: bootstrapp}}", r"method"),
+    (("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10,\n"
+     "     non_inferiority: {margin: 0.1, confidence: 1.5}}"), r"confidence"),
+    (("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10,\n"
+     "     non_inferiority: {margin: 0.1, method: bootstrapp}}"), r"method"),
     ("  - {embedder: m3e-small, tier: retrieval, metric: nDCG@10, absolute: '>= 0.5', marign: 1}",
      r'unknown key "marign"'),
-    ("  - {embedder: m3e-small, versus: minilm, tier: retrieval, metric: nDCG@10,\n"
-     "     absolute: '>= 0.5'}", r"versus compares with another embedder"),
-    ("  - {name: a, embedder: m3e-small, tier: retrieval, metric: nDCG@10, absolute: '>= 0.5'}\n"
-     "  - {name: a, embedder: minilm, tier: retrieval, metric: nDCG@10, absolute: '>= 0.1'}",
+    (("  - {embedder: m3e-small, versus: minilm, tier: retrieval, metric: nDCG@10,\n"
+     "     absolute: '>= 0.5'}"), r"versus compares with another embedder"),
+    (("  - {name: a, embedder: m3e-small, tier: retrieval, metric: nDCG@10, absolute: '>= 0.5'}\n"
+     "  - {name: a, embedder: minilm, tier: retrieval, metric: nDCG@10, absolute: '>= 0.1'}"),
      r'suite.yaml:11: duplicate gate name "a"'),
 ])
 def test_bad_gates_are_refused_at_load(tmp_path: Path, gate: str, message: str) -> None:
