@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 from email.utils import format_datetime
 
 import pytest
@@ -48,7 +48,7 @@ def _embed(client: JsonHttpClient, texts: list[str]) -> dict:
 
 
 def test_parse_retry_after_seconds_and_http_date() -> None:
-    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after(" 0.5 ") == 0.5
     assert parse_retry_after("-3") == 0.0
@@ -91,7 +91,7 @@ def test_retries_429_honouring_retry_after_then_succeeds(server: FaultyServer, k
 
 
 def test_retry_after_as_http_date(server: FaultyServer, keyed: str) -> None:
-    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    when = datetime.now(UTC) + timedelta(seconds=30)
     server.inject(Fault("429", retry_after=format_datetime(when, usegmt=True)))
     sleeps: list[float] = []
     patient = RetryPolicy(max_attempts=2, max_total_s=60.0)

@@ -44,7 +44,6 @@ import json
 import logging
 import os
 import random
-import socket
 import threading
 import time
 import urllib.error
@@ -53,7 +52,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from http.client import HTTPException
 from typing import Any
 
@@ -182,8 +181,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive parse means "-0000"
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -313,7 +312,7 @@ class JsonHttpClient:
         return wait
 
     def _attempt(self, method: str, url: str, data: bytes | None, what: str) -> Any:
-        """One HTTP exchange. Raises _Retryable for transient failures, InfraError/InputError else."""
+        """One HTTP exchange; _Retryable for transient failures, InfraError/InputError else."""
         request = urllib.request.Request(url, data=data, method=method,
                                          headers=self._headers(data is not None))
         with self._slots:
@@ -324,7 +323,7 @@ class JsonHttpClient:
                     body = response.read()
             except urllib.error.HTTPError as exc:
                 raise self._status_error(exc, what) from None
-            except (TimeoutError, socket.timeout) as exc:
+            except TimeoutError as exc:
                 raise _Retryable(f"no answer within timeout_s={self.config.timeout_s:g} "
                                  f"({type(exc).__name__})") from None
             except (urllib.error.URLError, ConnectionError, HTTPException, OSError) as exc:

