@@ -1,19 +1,24 @@
 """`embedgate run --dry-run`: what a run would send to paid HTTP embedders, sending nothing.
 
-The tiers decide which texts they encode, so the estimate runs them for real, but against a
-stand-in embedder that records every encode call, plans its requests exactly as
-`embedders.http` would (same prefixes, same limits, same cuts) and answers with deterministic
-pseudo-random unit vectors. Tier outputs are thrown away; nothing is written. Only
-`openai-compatible` embedders are estimated; local kinds send nothing.
+The tiers decide which texts they encode, so the estimate runs them for real, through the
+run's own encode pipeline (same de-duplication, same chunks), but against a stand-in embedder
+that records every encode call, plans its requests exactly as `embedders.http` would (same
+prefixes, same limits, same cuts) and answers with deterministic pseudo-random unit vectors.
+Tier outputs are thrown away; nothing is written. Only `openai-compatible` embedders are
+estimated; local kinds send nothing.
 
-The request count includes the one probe request an HTTP embedder sends when it is built, but
-not retries (those depend on the server's mood), so keep `request_budget` above it with margin.
+The count is an upper bound in one way: the embedding cache is left out, and texts already in
+it are not sent again by a real run. It includes the one probe request an HTTP embedder sends
+when built, but not retries (those depend on the server's mood): keep `request_budget` above
+it with margin.
 """
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -69,6 +74,7 @@ def _stand_in(text: str, dim: int) -> np.ndarray:
 
 def estimate_suite(loaded: LoadedSuite) -> list[Estimate]:
     """Run every tier of every HTTP embedder against a dry-run stand-in; return its counts."""
+    from .encode_setup import EncodeOverrides, build_pipeline
     from .runner import load_datasets, plan_jobs
 
     specs = [s for s in loaded.suite.embedders if isinstance(s, OpenAICompatibleSpec)]
@@ -76,12 +82,18 @@ def estimate_suite(loaded: LoadedSuite) -> list[Estimate]:
         return []
     jobs = plan_jobs(loaded, load_datasets(loaded))
     out: list[Estimate] = []
-    for spec in specs:
-        dry = DryRunEmbedder(spec)
-        ctx = RunContext(seed=loaded.suite.seed, threads=1, progress=False)
-        for job in (j for j in jobs if j.wants(spec.id)):
-            job.run(dry, job.data, job.params, ctx)
-        out.append(dry.estimate)
+    with tempfile.TemporaryDirectory(prefix="embedgate-dry-run-") as scratch:
+        pipeline = build_pipeline(loaded, EncodeOverrides(no_cache=True), Path(scratch))
+        try:
+            for spec in specs:
+                dry = DryRunEmbedder(spec)
+                ctx = RunContext(seed=loaded.suite.seed, threads=1, progress=False,
+                                 encode_fn=pipeline)
+                for job in (j for j in jobs if j.wants(spec.id)):
+                    job.run(dry, job.data, job.params, ctx)
+                out.append(dry.estimate)
+        finally:
+            pipeline.close()
     return out
 
 
@@ -100,7 +112,8 @@ def format_estimates(loaded: LoadedSuite, estimates: list[Estimate]) -> str:
     if local:
         lines.append(f"local (send nothing): {', '.join(local)}")
     lines.append("tokens are a conservative client-side estimate; requests include one probe "
-                 "per embedder and exclude retries")
+                 "per embedder and exclude retries; texts already in the embedding cache "
+                 "will not be sent")
     return "\n".join(lines)
 
 

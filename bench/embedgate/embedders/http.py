@@ -14,6 +14,7 @@ before any tier runs and tells us the dimension. `plan_texts` is the pure planni
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 from collections.abc import Sequence
@@ -189,4 +190,7 @@ class OpenAICompatibleEmbedder:
                    "max_inputs_per_request": self.spec.max_inputs_per_request,
                    "max_tokens_per_request": self.spec.max_tokens_per_request,
                    "max_concurrency": self.spec.max_concurrency,
-                   "request_budget": self.spec.request_budget})
+                   "request_budget": self.spec.request_budget,
+                   # Request fields that change the vectors keep cache entries apart.
+                   "cache_salt": json.dumps([self.spec.extra_body, self.spec.role_body],
+                                            sort_keys=True, ensure_ascii=False)})
