@@ -77,6 +77,7 @@ def test_key_never_reaches_outputs_or_stderr(tmp_path: Path, server: FaultyServe
     assert set(server.auth_headers) == {f"Bearer {SECRET}"}  # the key really was used
     assert SECRET not in proc.stdout and SECRET not in proc.stderr
     assert _assert_no_secret_under(tmp_path / "out") >= 3  # results, report, TREC run
+    assert _assert_no_secret_under(Path(os.environ["EMBEDGATE_CACHE_DIR"])) >= 1  # the cache DB
 
 
 def test_failed_run_message_has_no_key(tmp_path: Path, server: FaultyServer, tiny: Path,
