@@ -8,23 +8,7 @@ import pytest
 from embedgate.cli import main
 from embedgate.results import RunResult
 
-from .conftest import FIXTURES, write_beir
-
-
-def _small_domain(root: Path, n_docs: int = 40) -> Path:
-    """The first documents of the domain fixtures and the test queries judged on them."""
-    import json
-
-    corpus = [json.loads(x) for x in (FIXTURES / "domain" / "corpus.jsonl").read_text(
-        encoding="utf-8").splitlines()[:n_docs]]
-    ids = {d["_id"] for d in corpus}
-    rows = [r.split("\t") for r in (FIXTURES / "domain" / "qrels" / "test.tsv").read_text(
-        encoding="utf-8").splitlines()[1:] if r.strip()]
-    qrels = [(q, d, int(s)) for q, d, s in rows if d in ids]
-    judged = {q for q, _, _ in qrels}
-    queries = [q for q in (json.loads(x) for x in (FIXTURES / "domain" / "queries.jsonl")
-               .read_text(encoding="utf-8").splitlines()) if q["_id"] in judged]
-    return write_beir(root, corpus, queries, qrels)
+from .small_data import small_domain
 
 
 @pytest.mark.slow
@@ -35,7 +19,7 @@ embedders:
   - {{id: minilm, kind: sentence-transformers, model: "packaged:all-MiniLM-L6-v2",
       max_seq_length: 128, batch_size: 32, max_tokens_per_batch: 2048}}
 datasets:
-  - {{id: domain, format: beir, path: "{_small_domain(tmp_path / 'domain')}", split: test}}
+  - {{id: domain, format: beir, path: "{small_domain(tmp_path / 'domain')}", split: test}}
 tiers:
   retrieval: {{metrics: [nDCG@10, RR@10], top_k: 20}}
 """, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""CLI pieces for encoding: `run --cache-dir/--no-cache` and `embedgate cache info|prune`."""
+"""CLI pieces for encoding: `run --cache-dir/--no-cache/--ray` and `embedgate cache info|prune`."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import DB_NAME, EmbeddingCache, default_dir
-from .encode_setup import EncodeOverrides
+from .encode_setup import LOCAL_RAY, EncodeOverrides
 from .errors import InputError
 
 
@@ -17,11 +17,14 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
     group.add_argument("--cache-dir", help="embedding cache folder (default: $EMBEDGATE_CACHE_DIR, "
                        "suite cache.dir, or the user cache dir)")
     group.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    run.add_argument("--ray", nargs="?", const=LOCAL_RAY, metavar="ADDRESS",
+                     help="shard encoding over a Ray cluster at ADDRESS (default: start a local "
+                          "one); overrides the suite's scale.ray")
 
 
 def run_overrides(args: argparse.Namespace) -> EncodeOverrides:
     return EncodeOverrides(cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
-                           no_cache=bool(args.no_cache))
+                           no_cache=bool(args.no_cache), ray=args.ray)
 
 
 def add_parser(sub: Any) -> None:

@@ -349,22 +349,6 @@ class ScaleSpec(_Spec):
     ray: RaySpec | None = None
 
 
-class CacheSpec(_Spec):
-    """The embedding cache (embedgate.cache). Precedence for its folder: CLI --cache-dir,
-    then $EMBEDGATE_CACHE_DIR, then `dir` here, then the user cache dir; --no-cache wins."""
-
-    enabled: bool = True
-    dir: Path | None = None
-    commit_every: int = Field(default=2048, gt=0, le=1_000_000)  # texts per durable chunk
-
-
-class ScaleSpec(_Spec):
-    """Big corpora: outputs larger than `memmap_min_mib` stream to a memmap on disk."""
-
-    memmap_min_mib: float = Field(default=1024.0, ge=0)
-    scratch_dir: Path | None = None  # default: <output dir>/.scratch
-
-
 class OutputSpec(_Spec):
     dir: Path | None = None
 

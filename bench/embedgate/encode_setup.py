@@ -1,7 +1,8 @@
 """Builds a run's EncodePipeline from the suite, the environment and the CLI.
 
 Cache folder precedence: CLI --cache-dir, $EMBEDGATE_CACHE_DIR, suite `cache.dir`, the user
-cache dir; `--no-cache` or `cache: {enabled: false}` turn it off.
+cache dir; `--no-cache` or `cache: {enabled: false}` turn it off. Ray: CLI `--ray [ADDRESS]`
+(without an address: a local Ray), else suite `scale.ray`.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 
 from .cache import ENV_DIR, default_dir
 from .config import LoadedSuite
-from .encoding import EncodeOptions, EncodePipeline, scratch_default
+from .encoding import ChunkRunner, EncodeOptions, EncodePipeline, scratch_default
+
+LOCAL_RAY = "local"
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class EncodeOverrides:
 
     cache_dir: Path | None = None
     no_cache: bool = False
+    ray: str | None = None  # an address, or "local"; None: the suite decides
 
 
 def encode_options(loaded: LoadedSuite, cli: EncodeOverrides, output_dir: Path) -> EncodeOptions:
@@ -40,5 +44,17 @@ def encode_options(loaded: LoadedSuite, cli: EncodeOverrides, output_dir: Path) 
                    else default_dir())
 
 
+def chunk_runner(loaded: LoadedSuite, cli: EncodeOverrides) -> ChunkRunner | None:
+    """A Ray runner when the CLI or the suite asks for one; None: encode in this process."""
+    ray_spec = loaded.suite.scale.ray
+    if cli.ray is None and ray_spec is None:
+        return None
+    from .scaleout import RayRunner
+
+    address = cli.ray if cli.ray is not None else (ray_spec.address if ray_spec else None)
+    return RayRunner(address=None if address in (None, LOCAL_RAY) else address,
+                     num_cpus=ray_spec.num_cpus if ray_spec else None)
+
+
 def build_pipeline(loaded: LoadedSuite, cli: EncodeOverrides, output_dir: Path) -> EncodePipeline:
-    return EncodePipeline.create(encode_options(loaded, cli, output_dir))
+    return EncodePipeline.create(encode_options(loaded, cli, output_dir), chunk_runner(loaded, cli))

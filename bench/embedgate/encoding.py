@@ -15,7 +15,7 @@ import logging
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,6 +38,8 @@ class ChunkRunner(Protocol):
     def run(self, embedder: Embedder, role: Role, texts: Sequence[str],
             chunks: list[Chunk]) -> Iterator[tuple[Chunk, np.ndarray]]: ...
 
+    def describe(self) -> str: ...
+
     def close(self) -> None: ...
 
 
@@ -48,6 +50,9 @@ class LocalRunner:
             chunks: list[Chunk]) -> Iterator[tuple[Chunk, np.ndarray]]:
         for chunk in chunks:
             yield chunk, embedder.encode([texts[i] for i in chunk], role)
+
+    def describe(self) -> str:
+        return "this process"
 
     def close(self) -> None:
         pass
@@ -185,6 +190,12 @@ class EncodePipeline:
                 self.cache.put_many(fp, [keys[i] for i in chunk], vecs)
             self.stats.computed += len(chunk)
 
+    def bind(self, embedder_id: str, factory: Callable[[], Embedder]) -> None:
+        """Tell a runner that builds embedders elsewhere (Ray workers) how to build this one."""
+        bind = getattr(self.runner, "bind", None)
+        if bind is not None:
+            bind(embedder_id, factory)
+
     def record(self, result: TierResult) -> TierResult:
         """Attach what encoding did since the last call to a tier's result details."""
         delta = self.stats.minus(self._mark)
@@ -196,10 +207,11 @@ class EncodePipeline:
         """Where the cache is and whether it is on (for results)."""
         if self._cache_on():
             assert self.cache is not None
-            return {"cache": "on", "cache_dir": str(self.cache.directory)}
+            return {"cache": "on", "cache_dir": str(self.cache.directory),
+                    "workers": self.runner.describe()}
         reason = self.options.cache_off_reason or ("failed; see the warning" if self.cache
                                                    or self.options.cache_dir else "disabled")
-        return {"cache": f"off ({reason})"}
+        return {"cache": f"off ({reason})", "workers": self.runner.describe()}
 
     def totals(self) -> dict[str, float]:
         """Run-level counters for results `timings`."""

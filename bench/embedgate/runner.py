@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
         log.info("loading embedder %s", spec.id)
         embedder = build_embedder(spec, build_env(loaded, i, progress))
         infos[spec.id] = {**embedder.info.to_dict(), "load_s": time.perf_counter() - t0}
+        pipeline.bind(spec.id, partial(build_embedder, spec, build_env(loaded, i, False)))
         for job in (j for j in jobs if j.wants(spec.id)):
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
             results.append(pipeline.record(job.run(embedder, job.data, job.params, ctx)))
