@@ -254,10 +254,77 @@ class IntrinsicTier(TierSpec):
         return value
 
 
+class IntentSource(_Spec):
+    """A labelled-utterance file: CSV or JSONL with text, label and an optional split."""
+
+    id: str = Ident
+    path: Path
+    format: Literal["csv", "jsonl"] | None = None  # None: from the file suffix
+
+
+class IntentTier(TierSpec):
+    """Intent accuracy / macro-F1 by cosine kNN voting and a logistic-regression probe."""
+
+    sources: list[IntentSource] = Field(min_length=1)
+    k: int = Field(default=5, gt=0, le=200)
+    folds: int = Field(default=5, ge=2, le=50)  # stratified CV when a source has no split
+    probe_c: float = Field(default=1.0, gt=0)
+    probe_max_iter: int = Field(default=2000, gt=0, le=100000)
+    probe_standardize: bool = False
+    max_misclassified: int = Field(default=50, ge=0, le=100000)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: list[IntentSource]) -> list[IntentSource]:
+        _unique([s.id for s in value], "intent source")
+        return value
+
+
+class MapIntentSource(IntentSource):
+    """Intent utterances, coloured by label."""
+
+    kind: Literal["intent"]
+
+
+class MapDatasetSource(_Spec):
+    """Queries of a suite dataset (`id`) and their relevant passages, linked."""
+
+    id: str = Ident
+    kind: Literal["dataset"]
+
+
+class MapPairsSource(_Spec):
+    """Synonym / translation groups of a pair TSV (anchor + positives), coloured by group."""
+
+    id: str = Ident
+    kind: Literal["pairs"]
+    path: Path
+
+
+MapSource = Annotated[MapIntentSource | MapDatasetSource | MapPairsSource,
+                      Field(discriminator="kind")]
+
+
+class SpaceMapTier(TierSpec):
+    """A 2-D projection of each source's embeddings, with silhouette scores per labelling."""
+
+    sources: list[MapSource] = Field(min_length=1)
+    method: Literal["pca", "umap"] = "pca"
+    max_points: int = Field(default=600, ge=10, le=20000)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: list[MapSource]) -> list[MapSource]:
+        _unique([s.id for s in value], "space_map source")
+        return value
+
+
 class Tiers(_Spec):
     """One optional field per tier; the runner finds each tier's module by field name."""
 
     retrieval: RetrievalTier | None = None
+    intent: IntentTier | None = None
+    space_map: SpaceMapTier | None = None
     intrinsic: IntrinsicTier | None = None
 
     def enabled(self) -> list[tuple[str, TierSpec]]:
