@@ -16,10 +16,22 @@ demo: setup
 	$(VENV)/bin/embedgate run $(SUITE)
 
 test: setup
+	@scripts/install-browser.sh  # chromium for the report's browser test (a no-op unless root and missing)
 	$(VENV)/bin/python -m pytest -q
 
 test-fast: setup
 	$(VENV)/bin/python -m pytest -q -m "not slow"
+
+# The committed sample report (reports/sample/report.html) and the results it renders from: a
+# real quickstart run, with the committed baseline for the deltas and the drill-down.
+sample: setup
+	$(VENV)/bin/embedgate run suites/quickstart.yaml --out reports/quickstart -q; \
+	  rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 1 ] || [ $$rc -eq 3 ] || exit $$rc
+	mkdir -p reports/sample
+	cp reports/quickstart/results.json reports/sample/results.json
+	$(VENV)/bin/embedgate report reports/sample/results.json \
+	  --baseline reports/baselines/quickstart.json --out reports/sample/report.html
+	@ls -l reports/sample/report.html
 
 clean:
 	rm -rf reports/quickstart .pytest_cache

@@ -56,7 +56,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     src = Path(args.results)
     out = Path(args.out) if args.out else src.with_name("report.html")
-    print(f"report: {render_file(src, out)}")
+    baseline = Path(args.baseline) if args.baseline else None
+    print(f"report: {render_file(src, out, baseline)}")
     return 0
 
 
@@ -92,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_cache_parser(sub)
     rep = sub.add_parser("report", help="render report.html from a results.json")
     rep.add_argument("results")
-    rep.add_argument("--out")
+    rep.add_argument("--out", help="HTML file to write (default: report.html beside results)")
+    rep.add_argument("--baseline", help="baseline results.json for deltas and the drill-down "
+                     "(default: the baseline the run's gates used, when readable)")
     rep.set_defaults(func=_cmd_report)
     val = sub.add_parser("validate", help="check a suite file without running it")
     val.add_argument("suite")

@@ -1,14 +1,30 @@
-"""Render results JSON into one self-contained HTML file (jinja2, autoescape, StrictUndefined)."""
+"""Render results JSON into one self-contained HTML file (jinja2, autoescape, StrictUndefined).
+
+Everything the page needs is inline: CSS, a few lines of JS (sortable tables), SVG charts.
+Nothing is fetched when it is viewed. Corpus and query texts are untrusted: autoescape is on
+for every template, charts escape their own text, and the one JSON block meant for scripts
+goes through `tojson` (which escapes <, > and &) inside a non-executable
+<script type="application/json">.
+
+>>> html = render(RunResult.load(Path("results.json")))     # doctest: +SKIP
+"""
 from __future__ import annotations
 
-import json
+import base64
+import hashlib
+import logging
+import math
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from .. import atomic
 from ..results import RunResult
+from .sections import Inputs, ReportOptions, Section, build
+
+log = logging.getLogger("embedgate")
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("embedgate.report", "templates"),
@@ -17,28 +33,52 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.filters["num"] = lambda v, d=4: "–" if v is None or v != v else f"{v:.{d}f}"
+_ENV.filters["num"] = lambda v, d=4: "–" if v is None or math.isnan(v) else f"{v:.{d}f}"
 
 
-def metric_tables(result: RunResult) -> list[dict[str, Any]]:
-    """One table per (tier, dataset): rows = embedders, columns = metrics."""
-    tables: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in result.metrics:
-        t = tables.setdefault((row.tier, row.dataset), {"tier": row.tier, "dataset": row.dataset,
-                                                        "metrics": [], "up": {}, "rows": {}})
-        if row.metric not in t["metrics"]:
-            t["metrics"].append(row.metric)
-            t["up"][row.metric] = row.higher_is_better
-        t["rows"].setdefault(row.embedder, {})[row.metric] = row
-    return list(tables.values())
+def summary(result: RunResult, sections: list[Section]) -> dict[str, Any]:
+    """A machine-readable digest embedded in the page (for scripts and scrapers)."""
+    verdict = result.verdict
+    return {"suite": result.suite.name, "created_at": result.provenance.get("created_at"),
+            "git_sha": result.provenance.get("git_sha"),
+            "verdict": verdict.status if verdict is not None else None,
+            "gates": [{"name": g.name, "status": g.status, "message": g.message()}
+                      for g in (verdict.gates if verdict is not None else [])],
+            "sections": [s.id for s in sections]}
 
 
-def render(result: RunResult) -> str:
+def render(result: RunResult, baseline: RunResult | None = None, baseline_label: str = "",
+           options: ReportOptions | None = None) -> str:
+    """The report as one HTML string."""
+    inputs = Inputs(result, baseline, baseline_label, options or ReportOptions())
+    sections = build(inputs)
+    script = _ENV.get_template("_script.js.j2").render()
     return _ENV.get_template("report.html.j2").render(
-        r=result, tables=metric_tables(result),
-        provenance_json=json.dumps(result.provenance, indent=2, ensure_ascii=False))
+        r=result, sections=sections, baseline_label=baseline_label,
+        summary=summary(result, sections), script=Markup(script), script_hash=csp_hash(script))
 
 
-def render_file(results_path: Path, out: Path) -> Path:
-    atomic.write_text(out, render(RunResult.load(results_path)))
+def csp_hash(script: str) -> str:
+    """The Content-Security-Policy source that allows exactly this inline script and no other:
+    even if some text slipped past escaping, an injected <script> would not run."""
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+def default_baseline(result: RunResult) -> Path | None:
+    """The baseline the gates used (verdict.baseline), when that file is still readable."""
+    if result.verdict is None or not result.verdict.baseline:
+        return None
+    path = Path(result.verdict.baseline)
+    return path if path.is_file() else None
+
+
+def render_file(results_path: Path, out: Path, baseline_path: Path | None = None) -> Path:
+    """Render `results_path` (and the baseline, given or the gates' own) to `out`, atomically."""
+    result = RunResult.load(results_path)
+    baseline_path = baseline_path or default_baseline(result)
+    baseline = RunResult.load(baseline_path) if baseline_path is not None else None
+    atomic.write_text(out, render(result, baseline, str(baseline_path or "")))
+    size = out.stat().st_size
+    log.debug("report %s: %d bytes", out, size)
     return out

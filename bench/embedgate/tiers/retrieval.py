@@ -11,6 +11,7 @@ import time
 from ..config import IndexSpec, RetrievalTier
 from ..context import RunContext
 from ..data import Collection
+from ..drilldown import drilldown
 from ..embedders.base import Embedder
 from ..index import SearchOutcome, search, to_run, trec_lines
 from ..metrics import mean, parse_metric, per_query
@@ -51,7 +52,8 @@ def run(embedder: Embedder, data: Collection, params: RetrievalTier, ctx: RunCon
     pqs = [PerQuery(embedder=eid, tier=TIER, dataset=data.id, metric=s.name, values=values[s.name])
            for s in specs]
     details = {"top_k": params.top_k, "search": found.description, "index": found.settings,
-               "n_docs": len(data.doc_ids), "n_queries": len(qids)}
+               "n_docs": len(data.doc_ids), "n_queries": len(qids),
+               "drilldown": drilldown(data, run_dict)}  # the report's per-query view
     if found.recall is not None:
         row, pq, details["index_recall"] = _recall_rows(found, qids, eid, data.id, params.top_k)
         rows.append(row)

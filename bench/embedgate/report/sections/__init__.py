@@ -1,0 +1,61 @@
+"""Report sections: one builder per section turns results JSON into a small view model.
+
+A builder returns None when its data is absent (a run without the QA tier has no QA section),
+so a report shows exactly what was measured. Order here is the page's order.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import (
+    drilldown,
+    finetune,
+    intent,
+    intrinsic,
+    leaderboard,
+    other,
+    perf,
+    provenance,
+    qa,
+    retrieval,
+    space_map,
+    verdict,
+)
+from .common import Inputs, ReportOptions
+
+__all__ = ["Inputs", "ReportOptions", "Section", "build"]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    view: Any
+
+    @property
+    def template(self) -> str:
+        return f"sections/{self.id}.html.j2"
+
+
+SECTIONS: tuple[tuple[str, str, Callable[[Inputs], Any]], ...] = (
+    ("verdict", "Verdict", verdict.build),
+    ("leaderboard", "Bake-off leaderboard", leaderboard.build),
+    ("retrieval", "Retrieval", retrieval.build),
+    ("drilldown", "What got worse", drilldown.build),
+    ("intrinsic", "Intrinsic: synonyms and translations", intrinsic.build),
+    ("qa", "End-to-end QA", qa.build),
+    ("perf", "Performance", perf.build),
+    ("finetune", "Fine-tune recipes", finetune.build),
+    ("intent", "Intent recognition", intent.build),
+    ("space_map", "Semantic-space map", space_map.build),
+    ("other", "Other tiers", other.build),
+    ("provenance", "Provenance and how to reproduce", provenance.build),
+)
+
+
+def build(inputs: Inputs) -> list[Section]:
+    """Every section whose data is present, in page order."""
+    return [Section(sid, title, view) for sid, title, make in SECTIONS
+            if (view := make(inputs)) is not None]
