@@ -112,12 +112,12 @@ def test_full_disk_degrades_with_one_warning(tmp_path: Path, caplog) -> None:
     conn = pipe.cache._conn
     (pages,) = conn.execute("PRAGMA page_count").fetchone()
     conn.execute(f"PRAGMA max_page_count = {pages + 2}")
-    many = [f"text number {i} " + "pad " * 20 for i in range(40)]
+    many = [f"text number {i} " + "pad " * 20 for i in range(400)]
     with caplog.at_level(logging.WARNING, logger="embedgate"):
         got = pipe(KeywordEmbedder(), many, "passage")
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "full" in warnings[0].getMessage()
-    assert not pipe.cache.enabled and pipe.stats.computed == 40
+    assert not pipe.cache.enabled and pipe.stats.computed == 400
     np.testing.assert_array_equal(got, KeywordEmbedder().encode(many, "passage"))
 
 

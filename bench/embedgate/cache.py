@@ -135,6 +135,9 @@ class EmbeddingCache:
             conn = sqlite3.connect(directory / DB_NAME, timeout=60.0, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA busy_timeout=60000")
+            # Vectors are 1.5-4 KiB: with the default 4 KiB pages most rows would sit alone in
+            # a page (2x the disk); 16 KiB pages pack them. Only takes effect on a new file.
+            conn.execute("PRAGMA page_size=16384")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)

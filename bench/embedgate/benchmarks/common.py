@@ -6,6 +6,7 @@ ratio measured in the same process, together with the load average at the time.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
@@ -13,7 +14,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -63,12 +64,23 @@ def mixed_texts(data: Path, sample: int | None, seed: int = 0) -> list[str]:
 
 @dataclass
 class Timing:
+    """Wall seconds per round, and CPU seconds of this process (all its threads) per round.
+
+    On a shared machine CPU time is the steadier figure: waiting for a core inflates wall time
+    but not the CPU time the work itself needs.
+    """
+
     name: str
     seconds: list[float]
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else float("nan")
 
     @property
     def spread(self) -> str:
@@ -84,9 +96,10 @@ def interleaved(contenders: dict[str, Callable[[], object]], rounds: int,
     out = {name: Timing(name, []) for name in contenders}
     for _ in range(rounds):
         for name, fn in contenders.items():
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             fn()
             out[name].seconds.append(time.perf_counter() - t0)
+            out[name].cpu.append(time.process_time() - c0)
     return out
 
 
@@ -107,3 +120,87 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
     return str(value)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _read_qrels(path: Path) -> list[tuple[str, str, int]]:
+    rows = [r.split("\t") for r in path.read_text(encoding="utf-8").splitlines()[1:] if r.strip()]
+    return [(q, d, int(s)) for q, d, s in rows]
+
+
+def sample_beir(src: Path, out: Path, n_docs: int, n_queries: int, splits: list[str],
+                seed: int = 0) -> Path:
+    """A smaller BEIR folder: `n_queries` judged queries per split, their relevant documents,
+    and random other documents up to `n_docs` (more if the relevant ones need it)."""
+    rng = random.Random(seed)
+    corpus = _read_jsonl(src / "corpus.jsonl")
+    queries = {q["_id"]: q for q in _read_jsonl(src / "queries.jsonl")}
+    keep_docs: set[str] = set()
+    qrels: dict[str, list[tuple[str, str, int]]] = {}
+    for split in splits:
+        rows = _read_qrels(src / "qrels" / f"{split}.tsv")
+        qids = sorted({q for q, _, _ in rows if q in queries})
+        chosen = set(rng.sample(qids, min(n_queries, len(qids))))
+        qrels[split] = [r for r in rows if r[0] in chosen]
+        keep_docs |= {d for _, d, _ in qrels[split]}
+    others = [d["_id"] for d in corpus if d["_id"] not in keep_docs]
+    keep_docs |= set(rng.sample(others, max(0, min(len(others), n_docs - len(keep_docs)))))
+    (out / "qrels").mkdir(parents=True, exist_ok=True)
+    with (out / "corpus.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(d, ensure_ascii=False) + "\n" for d in corpus
+                      if d["_id"] in keep_docs)
+    used = {q for rows in qrels.values() for q, _, _ in rows}
+    with (out / "queries.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(queries[q], ensure_ascii=False) + "\n" for q in sorted(used))
+    for split, rows in qrels.items():
+        (out / "qrels" / f"{split}.tsv").write_text(
+            "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in rows),
+            encoding="utf-8")
+    return out
+
+
+def bench_data(args: argparse.Namespace, tmp: Path, splits: list[str]) -> Path:
+    """The full collection with --full, else a seeded sample of it under `tmp`."""
+    data = args.data or default_data()
+    if args.full:
+        return data
+    return sample_beir(data, tmp / "sample", args.docs, args.queries, splits, seed=args.seed)
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, docs: int, queries: int) -> None:
+    parser.add_argument("--model", default="packaged:all-MiniLM-L6-v2")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="BEIR folder (default: ../shared/datasets/scifact, else the fixtures)")
+    parser.add_argument("--docs", type=int, default=docs, help=f"sampled documents (default {docs})")
+    parser.add_argument("--queries", type=int, default=queries,
+                        help=f"sampled queries per split (default {queries})")
+    parser.add_argument("--full", action="store_true", help="the whole collection, no sampling")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=None, help="torch / faiss threads")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def write_suite(tmp: Path, model: str, batch_size: int, datasets: list[tuple[str, Path, str]],
+                tiers: str, name: str = "bench") -> Path:
+    """A suite file for a benchmark (one sentence-transformers embedder)."""
+    lines = [f"name: {name}", "embedders:",
+             f"  - {{id: model, kind: sentence-transformers, model: \"{model}\", "
+             f"batch_size: {batch_size}}}", "datasets:"]
+    lines += [f"  - {{id: {i}, format: beir, path: \"{p}\", split: {s}}}" for i, p, s in datasets]
+    lines += ["tiers:", tiers]
+    path = tmp / f"{name}.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def set_threads(n: int | None) -> int:
+    """Fix torch and faiss threads (as `embedgate run --threads` does); returns the count."""
+    from ..runner import configure_threads
+
+    threads = n or (os.cpu_count() or 1)
+    configure_threads(threads)
+    return threads
