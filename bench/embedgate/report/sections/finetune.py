@@ -12,13 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup
+
 from ...results import MetricRow, RunResult
 from ...stats import paired_test
-from ..tables import Cell, Column, Table, num, pct, pvalue, signed, text
-from .common import Inputs
+from .. import charts
+from ..tables import Cell, Column, Table, num, pvalue, signed, text
+from .common import Inputs, value_of
 
 STRATEGY_FIELDS = ("mined", "dropped_false_negative", "duplicate", "kept", "unused")
 HEADLINE_TIERS = ("retrieval", "intent", "qa", "intrinsic")
+# Intrinsic reports descriptive statistics too (mean cosines, anisotropy); judge by these.
+INTRINSIC = ("top1", "mrr", "margin", "auc", "auc_hard")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class RecipeView:
     base: str | None
     facts: list[tuple[str, str]]
     versus: Table | None
+    chart: Markup | None
     stages: Table
     mining: list[tuple[str, Table, list[Sample]]]
 
@@ -65,7 +71,8 @@ def _recipe(inputs: Inputs, eid: str, rec: Mapping[str, Any]) -> RecipeView:
     data = rec.get("data", {})
     facts = [("recipe", f"{rec.get('file', '?')} (sha256 {str(rec.get('sha256', ''))[:12]})"),
              ("stage judged", str(rec.get("stage", "?"))), ("seed", str(rec.get("seed", "?"))),
-             ("trained", "in this run" if rec.get("trained_this_run") else "cached model"),
+             ("trained in this run", ", ".join(map(str, rec.get("trained_this_run") or []))
+              or "nothing (cached model)"),
              ("training data", ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in data.items())
               if isinstance(data, Mapping) else str(data))]
     stages = rec.get("stages", [])
@@ -73,12 +80,26 @@ def _recipe(inputs: Inputs, eid: str, rec: Mapping[str, Any]) -> RecipeView:
                _samples(s["mining"], inputs.options.mining_samples))
               for s in stages if isinstance(s.get("mining"), Mapping)]
     return RecipeView(eid, str(rec.get("name", eid)), base_ref, base, facts,
-                      _versus(inputs, base, eid) if base else None, _stages(stages), mining)
+                      _versus(inputs, base, eid) if base else None,
+                      _chart(inputs.result, base, eid) if base else None, _stages(stages), mining)
 
 
 def _headline_rows(result: RunResult, tuned: str) -> list[MetricRow]:
     return [r for r in result.metrics if r.embedder == tuned and r.tier in HEADLINE_TIERS
-            and "[" not in r.metric]
+            and "[" not in r.metric and (r.tier != "intrinsic" or r.metric in INTRINSIC)]
+
+
+def _chart(result: RunResult, base: str, tuned: str) -> Markup | None:
+    """Base and tuned side by side on the retrieval metrics (all in [0, 1])."""
+    pairs = [(f"{r.metric} · {r.dataset}", b, r.value)
+             for r in _headline_rows(result, tuned) if r.tier == "retrieval"
+             and (b := value_of(result, base, r.tier, r.dataset, r.metric)) is not None]
+    if not pairs:
+        return None
+    return charts.bars([label for label, _, _ in pairs],
+                       [charts.Series(base, [b for _, b, _ in pairs]),
+                        charts.Series(tuned, [t for _, _, t in pairs])],
+                       f"retrieval: {base} vs {tuned}", "score", y_range=(0.0, 1.0))
 
 
 def _versus(inputs: Inputs, base: str, tuned: str) -> Table | None:
@@ -93,9 +114,18 @@ def _versus(inputs: Inputs, base: str, tuned: str) -> Table | None:
             continue
         rows.append([text(row.tier), text(row.dataset), text(row.metric), num(ref.value),
                      num(row.value), signed(row.value - ref.value, higher_is_better=row.higher_is_better),
-                     pct((row.value - ref.value) / ref.value if ref.value else None),
+                     _relative(row.value, ref.value, row.higher_is_better),
                      pvalue(_p_value(result, base, tuned, row, inputs.seed))])
     return Table(cols, rows, key=f"finetune-{tuned}") if rows else None
+
+
+def _relative(value: float, base: float, higher_is_better: bool) -> Cell:
+    """Δ / |base| (a base near zero makes a relative change meaningless: shown as –)."""
+    if abs(base) < 0.01:
+        return Cell("–", None, "num missing")
+    rel = (value - base) / abs(base)
+    cell = signed(rel, higher_is_better=higher_is_better)
+    return Cell(f"{rel:+.1%}", rel, cell.cls)
 
 
 def _p_value(result: RunResult, base: str, tuned: str, row: MetricRow, seed: int) -> float | None:

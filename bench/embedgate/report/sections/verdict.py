@@ -53,20 +53,21 @@ def _subject(g: GateOutcome) -> str:
 
 
 def _table(gates: list[GateOutcome]) -> Table:
-    cols = [Column("gate"), Column("status"), Column("embedder / tier / dataset / metric"),
+    cols = [Column("gate"), Column("status"), Column("why"), Column("embedder · metric"),
             Column("value", True), Column("threshold"), Column("baseline", True),
-            Column("interval (current − baseline)", True, "confidence interval of the difference"),
-            Column("p", True), Column("why")]
+            Column("CI of Δ", True, "confidence interval of current − baseline"),
+            Column("p", True)]
     rows = []
     for g in gates:
         ci = Cell("–", None, "num missing") if g.ci is None else Cell(
-            f"[{g.ci[0]:+.4f}, {g.ci[1]:+.4f}]", g.ci[0], "num",
+            f"[{g.ci[0]:+.3f}, {g.ci[1]:+.3f}]", g.ci[0], "num",
             f"{g.confidence:.0%} interval" if g.confidence else "")
         unit = f" {g.unit}" if g.unit else ""
-        rows.append([text(g.name, cls="nowrap", title=g.where), Cell(g.status.upper(), _ORDER[g.status],
-                                                       f"status {g.status}"),
-                     text(_subject(g)), num(g.value, title=unit.strip()), text(g.threshold),
-                     num(g.baseline, title=g.baseline_source), ci,
-                     pvalue(g.p_value), text(g.reason or ("higher is better" if g.higher_is_better
-                                                          else "lower is better"), cls="why")])
+        why = g.reason or ("higher is better" if g.higher_is_better else "lower is better")
+        rows.append([text(g.name, cls="gate", title=g.where),
+                     Cell(g.status.upper(), _ORDER[g.status], f"status {g.status}"),
+                     text(why, cls="why"),
+                     Cell(g.embedder, g.embedder, sub=f"{g.tier} · {g.dataset} · {g.metric}"),
+                     num(g.value, title=unit.strip()), text(g.threshold, cls="threshold"),
+                     num(g.baseline, title=g.baseline_source), ci, pvalue(g.p_value)])
     return Table(cols, rows, key="gates")
