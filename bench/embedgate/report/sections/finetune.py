@@ -51,7 +51,8 @@ class RecipeView:
 def build(inputs: Inputs) -> list[RecipeView] | None:
     result = inputs.result
     views = [_recipe(inputs, eid, info["extra"]["recipe"]) for eid, info in result.embedders.items()
-             if isinstance(info.get("extra", {}).get("recipe"), Mapping)]
+             if info.get("kind") == "recipe"
+             and isinstance(info.get("extra", {}).get("recipe"), Mapping)]
     return views or None
 
 

@@ -55,18 +55,17 @@ def _dataset(inputs: Inputs, dataset: str, items: list[TierData]) -> PerfView:
              ("throughput", str(first.get("throughput", "")))]
     sizes = _sizes(items)
     return PerfView(dataset, facts,
-                    _line(result, items, sizes, "p50_ms", "median latency per batch", "ms / batch"),
-                    _line(result, items, sizes, "texts_per_s", "throughput", "texts / s"),
+                    _line(items, sizes, "p50_ms", "median latency per batch", "ms / batch"),
+                    _line(items, sizes, "texts_per_s", "throughput", "texts / s"),
                     _variants(result, items), _batches(result, items, sizes), _pairs(items),
                     _quality(items))
 
 
-def _line(result: RunResult, items: list[TierData], sizes: list[int], key: str, title: str,
+def _line(items: list[TierData], sizes: list[int], key: str, title: str,
           unit: str) -> Markup | None:
     if not sizes:
         return None
-    series = [charts.Series(_label(result, it.embedder),
-                            [_get(it.data, bs, key) for bs in sizes]) for it in items]
+    series = [charts.Series(it.embedder, [_get(it.data, bs, key) for bs in sizes]) for it in items]
     return charts.lines([float(s) for s in sizes], series, title, "batch size", unit)
 
 
