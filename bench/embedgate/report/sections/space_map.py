@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ...map_sources import _components as components  # the tier's own union-find
 from .. import charts
 from ..tables import Column, Table, num, text
 from .common import Inputs, TierData, evenly, per_dataset
@@ -66,20 +67,10 @@ def thin(n: int, links: Sequence[tuple[int, ...]], cap: int) -> list[int]:
     """Indices to draw: whole linked components, spread evenly, at most ~`cap` points."""
     if n <= cap:
         return list(range(n))
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for link in links:
-        if len(link) == 2 and max(link) < n:
-            parent[find(link[0])] = find(link[1])
-    units: dict[int, list[int]] = {}
-    for i in range(n):
-        units.setdefault(find(i), []).append(i)
+    pairs = [(int(link[0]), int(link[1])) for link in links if len(link) == 2 and max(link) < n]
+    units: dict[str, list[int]] = {}
+    for i, label in enumerate(components(n, pairs)):
+        units.setdefault(label, []).append(i)
     ordered = sorted(units.values(), key=lambda u: u[0])
     per_unit = n / len(ordered)
     chosen = [ordered[i] for i in evenly(len(ordered), max(1, int(cap / per_unit)))]
