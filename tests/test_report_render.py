@@ -163,3 +163,24 @@ def test_cli_report_with_baseline_and_out(toy: RunResult, tmp_path: Path, capsys
     assert main(["report", str(src), "--baseline", str(tmp_path / "missing.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "missing.json" in err[0] and "not found" in err[0]
+
+
+def test_leaderboard_marks_follow_the_holm_adjusted_p_values() -> None:
+    from embedgate.compare import Board, Comparison, Entry
+    from embedgate.report.sections.leaderboard import TIED, WINNER, WORSE, _matrix
+
+    def board(p_b: float, p_c: float, winner: str | None) -> Board:
+        return Board(tier="retrieval", dataset="d", metric="nDCG@10", higher_is_better=True,
+                     entries=[Entry(rank=1, system="a", value=0.7, n_queries=50),
+                              Entry(rank=2, system="b", value=0.6, n_queries=50,
+                                    diff_to_best=-0.1, p_vs_best=p_b),
+                              Entry(rank=3, system="c", value=0.5, n_queries=50,
+                                    diff_to_best=-0.2, p_vs_best=p_c)],
+                     comparisons=[Comparison(a="a", b="b", diff=0.1, p_value=p_b, p_holm=p_b,
+                                             significant=p_b < 0.05)],
+                     winner=winner, conclusion="…")
+
+    table = _matrix([board(0.01, 0.001, "a"), board(0.2, 0.001, None)], ["a", "b", "c"], 0.05, "k")
+    marks = [[c.text.split()[-1] for c in row[3:6]] for row in table.rows]
+    assert marks == [[WINNER, WORSE, WORSE], [TIED, TIED, WORSE]]
+    assert table.rows[0][6].text == f"{WINNER} a" and table.rows[1][6].text == "no winner"

@@ -1,9 +1,9 @@
 """Bake-off leaderboard: the run's embedders ranked per metric, with paired significance marks.
 
 The boards are `embedgate.compare.compare` of this results file with its default settings, so
-the numbers match `embedgate compare results.json` and the run's compare.md. Headline boards
-(the metric a tier is usually judged by) are drawn as cards; every other board is one row of
-a sortable table inside a collapsible block.
+the numbers match `embedgate compare results.json` and the run's compare.md. Each board is a
+row (embedders as columns, marks beside the values): the headline boards (the metric a tier is
+usually judged by) in view, every other board (slices, secondary metrics) collapsed.
 """
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ _HEADLINE_FIXED = {"intrinsic": ("mrr", "auc"), "intent": ("probe_accuracy", "kn
 @dataclass(frozen=True)
 class LeaderboardView:
     intro: str
-    headline: Table
+    headline: Table | None
     others: Table | None
     n_boards: int
+    problem: str = ""  # why there are no boards, when compare() refused the run
 
 
 TIER_ORDER = ("retrieval", "qa", "intrinsic", "intent", "space_map", "perf")
@@ -39,14 +40,15 @@ def build(inputs: Inputs) -> LeaderboardView | None:
         return None
     try:
         report = compare([(result.suite.name, testable(result))])
-    except InputError:
-        return None  # nothing two embedders share: no leaderboard to draw
+    except InputError as exc:  # e.g. nothing two embedders share: say so rather than vanish
+        return LeaderboardView("", None, None, 0, str(exc))
     wanted = headline_metrics(result.params)
     boards = sorted(report.boards, key=_tier_rank)
     systems = list(report.sources)
     head = [b for b in boards if _is_headline(b, wanted)]
     rest = [b for b in boards if not _is_headline(b, wanted)]
-    return LeaderboardView(_intro(report), _matrix(head, systems, report.alpha, "leaderboard"),
+    return LeaderboardView(_intro(report),
+                           _matrix(head, systems, report.alpha, "leaderboard") if head else None,
                            _matrix(rest, systems, report.alpha, "all-boards") if rest else None,
                            len(report.boards))
 
