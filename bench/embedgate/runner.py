@@ -16,6 +16,7 @@ from .context import RunContext
 from .data import Collection, load_beir
 from .encode_setup import EncodeOverrides, build_pipeline
 from .errors import InputError
+from .recipes.leak import check_suite as check_recipe_leaks
 from .registry import BuildEnv, build_embedder
 from .results import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
 from . import tiers
@@ -126,6 +127,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     jobs = plan_jobs(loaded, datasets)
     suite_jobs = plan_suite_jobs(loaded, datasets)
     precheck_embedders(loaded)
+    check_recipe_leaks(loaded, datasets, jobs)  # before any training or encoding
     gates = gating.plan(loaded, baseline)  # a bad or incomparable baseline fails before models
     gating.preflight(gates, {d.id: {"sha256": d.sha256} for d in datasets.values()})
     ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress)

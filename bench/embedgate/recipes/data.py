@@ -1,0 +1,143 @@
+"""A recipe's training data: queries, their positive passages, and the passage pool.
+
+From a BEIR folder the pairs are the split's judgements with relevance >= min_relevance;
+`where` keeps the queries (and pool passages) whose metadata match. From a pairs TSV every
+line is one (query, positive) pair and the pool is the set of distinct positives.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ..data import iter_jsonl, load_beir
+from ..errors import InputError
+from .recipe import DataSpec, LoadedRecipe
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Queries with positives, plus the passages mining and domain adaptation draw from."""
+
+    queries: dict[str, str]  # qid -> text, only queries with at least one positive
+    positives: dict[str, list[str]]  # qid -> positive doc ids, best-judged first
+    doc_ids: list[str]
+    doc_texts: list[str]
+    sha256: str  # content hash of the files read
+    judged: dict[str, set[str]] = field(default_factory=dict)  # qid -> every doc judged > 0
+    source_dir: Path | None = None  # the BEIR folder, when the data came from one
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {d: i for i, d in enumerate(self.doc_ids)}
+
+    def index(self, doc_id: str) -> int:
+        return self._position[doc_id]
+
+    def text(self, doc_id: str) -> str:
+        return self.doc_texts[self.index(doc_id)]
+
+    def excluded(self, qid: str) -> set[str]:
+        """Docs that must never be a negative for `qid`: its positives and anything judged."""
+        return set(self.positives[qid]) | self.judged.get(qid, set())
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(qid, positive doc id) in a stable order."""
+        return [(q, d) for q in self.queries for d in self.positives[q]]
+
+
+def load_training_data(loaded: LoadedRecipe) -> TrainingData:
+    """Load the recipe's data; an empty training set is bad input (one line, exit 2)."""
+    spec = loaded.recipe.data
+    if spec.beir is not None:
+        where = loaded.where(("data", "beir"))
+        data = _from_beir(loaded.resolve(spec.beir), spec, where)
+    else:
+        assert spec.pairs is not None
+        where = loaded.where(("data", "pairs"))
+        data = _from_pairs(loaded.resolve(spec.pairs), where)
+    if not data.queries:
+        raise InputError(f"{where}: the training set is empty ({_why_empty(data.stats)}); "
+                         "point data at a split with judged queries or loosen where / min_relevance")
+    return data
+
+
+def _why_empty(stats: dict[str, Any]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in stats.items())
+
+
+def _from_beir(root: Path, spec: DataSpec, where: str) -> TrainingData:
+    try:
+        coll = load_beir("recipe-data", root, spec.split)
+    except InputError as exc:
+        raise InputError(f"{exc} (recipe data at {where})") from None
+    qmeta = _query_metadata(root / "queries.jsonl")
+    kept = [q for q in coll.queries if _matches(qmeta.get(q, {}), spec.where)]
+    positives = {q: [d for d, r in sorted(coll.qrels[q].items(), key=lambda kv: (-kv[1], kv[0]))
+                     if r >= spec.min_relevance] for q in kept}
+    positives = {q: ds for q, ds in positives.items() if ds}
+    judged = {q: {d for d, r in coll.qrels[q].items() if r > 0} for q in positives}
+    needed = set().union(*judged.values()) if judged else set()
+    pool = [i for i, d in enumerate(coll.doc_ids)
+            if d in needed or _matches(coll.meta.get(d, {}), spec.where)]
+    stats = {"source": f"beir {root} split {spec.split}", "queries_with_judgements": len(coll.queries),
+             "queries_matching_where": len(kept), "queries_with_positive": len(positives),
+             "pairs": sum(len(v) for v in positives.values()), "pool_passages": len(pool)}
+    return TrainingData(
+        queries={q: coll.queries[q] for q in positives}, positives=positives,
+        doc_ids=[coll.doc_ids[i] for i in pool], doc_texts=[coll.doc_texts[i] for i in pool],
+        sha256=coll.sha256, judged=judged, source_dir=root, stats=stats)
+
+
+def _query_metadata(path: Path) -> dict[str, dict[str, Any]]:
+    return {str(obj.get("_id", obj.get("id"))): obj["metadata"]
+            for _, obj in iter_jsonl(path) if isinstance(obj.get("metadata"), dict)}
+
+
+def _matches(meta: dict[str, Any], where: dict[str, str]) -> bool:
+    return all(str(meta.get(k)) == v for k, v in where.items())
+
+
+def _from_pairs(path: Path, where: str) -> TrainingData:
+    """`query<TAB>positive` lines; an optional first line `query<TAB>positive` is a header."""
+    rows = _read_pairs(path, where)
+    doc_of: dict[str, str] = {}
+    queries: dict[str, str] = {}
+    positives: dict[str, list[str]] = {}
+    qid_of: dict[str, str] = {}
+    for lineno, query, passage in rows:
+        doc_id = doc_of.setdefault(passage, f"p{len(doc_of) + 1}")
+        qid = qid_of.setdefault(query, f"line{lineno}")
+        queries[qid] = query
+        if doc_id not in positives.setdefault(qid, []):
+            positives[qid].append(doc_id)
+    stats = {"source": f"pairs {path}", "pairs": len(rows), "pool_passages": len(doc_of)}
+    return TrainingData(queries=queries, positives=positives, doc_ids=list(doc_of.values()),
+                        doc_texts=list(doc_of), sha256=_file_sha256(path),
+                        judged={q: set(ds) for q, ds in positives.items()}, stats=stats)
+
+
+def _read_pairs(path: Path, where: str) -> list[tuple[int, str, str]]:
+    if not path.is_file():
+        raise InputError(f"{where}: pairs file {path} not found; check data.pairs")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    rows: list[tuple[int, str, str]] = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip() or (lineno == 1 and line.strip().lower().split("\t") == ["query", "positive"]):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise InputError(f"{path}:{lineno}: expected 'query<TAB>positive passage' "
+                             f"(2 non-empty columns), got {len(parts)} column(s)")
+        rows.append((lineno, parts[0].strip(), parts[1].strip()))
+    return rows
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

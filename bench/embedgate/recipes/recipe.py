@@ -1,0 +1,242 @@
+"""The recipe YAML schema (pydantic, extra="forbid") and its loader with file:line errors.
+
+A recipe names a base embedder, its training data and an ordered list of stages:
+
+- ``domain_adaptation``: unsupervised SimCSE on the data's passages (dropout makes two views
+  of one text the positive pair; other texts in the batch are the negatives);
+- ``supervised``: query → relevant passage pairs with InfoNCE (temperature τ, in-batch plus
+  optionally mined hard negatives) or a triplet loss with a margin;
+- ``distillation``: a student (the current model with fewer layers, or another model) learns
+  the current model's embeddings with MSE.
+
+Errors reuse the suite machinery (yamlsrc line map, config._explain), so a bad recipe gets
+the same one-line ``file:line: what; how to fix`` message as a bad suite.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal, get_args
+
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
+
+from ..config import Ident, _explain, _Spec
+from ..errors import InputError, did_you_mean
+from ..yamlsrc import Loc, YamlDoc, load_yaml
+
+
+class DataSpec(_Spec):
+    """Training data: a BEIR folder's split (qrels give the pairs) or a pairs TSV."""
+
+    beir: Path | None = None
+    split: str = "train"
+    min_relevance: int = Field(default=1, ge=1)
+    # Keep only queries (and mining / adaptation passages) whose metadata match, e.g.
+    # {domain: medical}; judged positives are always kept in the passage pool.
+    where: dict[str, str] = Field(default_factory=dict)
+    pairs: Path | None = None  # TSV: query<TAB>positive passage, optional header "query positive"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if (self.beir is None) == (self.pairs is None):
+            raise ValueError("give exactly one of beir (a BEIR folder) or pairs (a TSV file)")
+        if self.pairs is not None and self.where:
+            raise ValueError("where filters BEIR metadata; a pairs TSV has none, remove it")
+        return self
+
+
+class SemanticMining(_Spec):
+    """Nearest passages by embedding, taken from a window of the non-positive ranking."""
+
+    rank_window: tuple[int, int] = (1, 30)  # 1-based, inclusive, over non-positive passages
+    per_query: int = Field(default=2, ge=1, le=100)
+
+    @field_validator("rank_window")
+    @classmethod
+    def _window(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not 1 <= value[0] <= value[1]:
+            raise ValueError("rank_window must be [first, last] with 1 <= first <= last")
+        return value
+
+
+class LexicalMining(_Spec):
+    """BM25 look-alikes (bm25s; Chinese tokenised as character unigrams + bigrams)."""
+
+    top_k: int = Field(default=30, ge=1, le=1000)
+    per_query: int = Field(default=1, ge=1, le=100)
+
+
+class BoundaryMining(_Spec):
+    """Passages whose cosine lies within `margin` of the positive's cosine."""
+
+    margin: float = Field(default=0.05, gt=0, le=2)
+    per_query: int = Field(default=1, ge=1, le=100)
+
+
+class MiningSpec(_Spec):
+    """Hard-negative strategies and the false-negative guard shared by all of them."""
+
+    semantic: SemanticMining | None = None
+    lexical: LexicalMining | None = None
+    boundary: BoundaryMining | None = None
+    # Drop a candidate whose cosine to the query exceeds this fraction of the positive's:
+    # it is more likely an unjudged relevant passage than a negative.
+    false_negative_ratio: float = Field(default=0.95, gt=0, le=2)
+    sample_size: int = Field(default=5, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _some_strategy(self) -> MiningSpec:
+        if not (self.semantic or self.lexical or self.boundary):
+            raise ValueError("negatives names no strategy; add semantic, lexical or boundary, "
+                             "or remove negatives to train with in-batch negatives only")
+        return self
+
+
+class _Stage(_Spec):
+    """Hyper-parameters every stage has."""
+
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$", max_length=80)
+    lr: float = Field(default=2e-5, gt=0, le=1)
+    batch_size: int = Field(default=32, ge=2, le=4096)
+    epochs: int = Field(default=1, ge=1, le=100)
+    gradient_accumulation: int = Field(default=1, ge=1, le=1024)
+    warmup_ratio: float = Field(default=0.1, ge=0, lt=1)
+    max_seq_length: int = Field(default=128, ge=8, le=8192)
+    weight_decay: float = Field(default=0.01, ge=0, le=1)
+
+
+def _positive_temperature(value: float) -> float:
+    if not value > 0:
+        raise ValueError(f"temperature τ must be > 0 (scale = 1/τ), got {value}; "
+                         "typical values are 0.05–0.3")
+    return value
+
+
+Temperature = Annotated[float, AfterValidator(_positive_temperature)]
+
+
+class DomainAdaptationStage(_Stage):
+    """Unsupervised SimCSE on the data's passages (identical pair, dropout as noise)."""
+
+    kind: Literal["domain_adaptation"]
+    method: Literal["simcse"] = "simcse"
+    temperature: Temperature = 0.05
+    max_texts: int | None = Field(default=None, ge=2)
+
+
+class SupervisedStage(_Stage):
+    """Query → positive pairs; InfoNCE (scale = 1/τ) or triplet with a cosine margin."""
+
+    kind: Literal["supervised"]
+    loss: Literal["infonce", "triplet"] = "infonce"
+    temperature: Temperature = 0.1
+    margin: float = Field(default=0.1, gt=0, le=2)
+    negatives: MiningSpec | None = None
+
+    @model_validator(mode="after")
+    def _triplet_needs_negatives(self) -> SupervisedStage:
+        if self.loss == "triplet" and self.negatives is None:
+            raise ValueError("loss triplet needs mined negatives; add a negatives block")
+        return self
+
+
+class DistillationStage(_Stage):
+    """MSE from the current model (teacher) to a smaller student."""
+
+    kind: Literal["distillation"]
+    student_layers: list[int] | None = None  # keep these transformer layers of the teacher
+    student: str | None = None  # or another model (dir / packaged alias)
+
+    @model_validator(mode="after")
+    def _one_student(self) -> DistillationStage:
+        if (self.student_layers is None) == (self.student is None):
+            raise ValueError("give exactly one of student_layers (e.g. [0, 2]) or student "
+                             "(a model directory or packaged alias)")
+        if self.student_layers is not None and (
+                not self.student_layers or sorted(set(self.student_layers)) != self.student_layers
+                or self.student_layers[0] < 0):
+            raise ValueError("student_layers must be a non-empty, increasing list of layer "
+                             "indices (0-based), e.g. [0, 2]")
+        return self
+
+
+Stage = Annotated[DomainAdaptationStage | SupervisedStage | DistillationStage,
+                  Field(discriminator="kind")]
+STAGE_KINDS: tuple[str, ...] = tuple(
+    get_args(cls.model_fields["kind"].annotation)[0] for cls in get_args(get_args(Stage)[0]))
+
+
+class Recipe(_Spec):
+    """A validated recipe."""
+
+    name: str = Ident
+    description: str = ""
+    base: str  # a sentence-transformers model directory or packaged alias
+    seed: int = 0
+    data: DataSpec
+    stages: list[Stage] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_stage_names(self) -> Recipe:
+        names = self.stage_names()
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f'two stages are named "{name}"; give them distinct name: keys')
+        return self
+
+    def stage_names(self) -> list[str]:
+        return [s.name or s.kind for s in self.stages]
+
+
+@dataclass(frozen=True)
+class LoadedRecipe:
+    """A Recipe plus its file, hash and line map (for errors raised after validation)."""
+
+    recipe: Recipe
+    doc: YamlDoc
+    sha256: str
+
+    @property
+    def path(self) -> Path:
+        return self.doc.path
+
+    def where(self, loc: Loc) -> str:
+        return self.doc.where(loc)
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.doc.path.parent / path).resolve()
+
+    def stage_index(self, name: str | None, where: str) -> int:
+        """Index of the stage called `name` (None: the last one)."""
+        names = self.recipe.stage_names()
+        if name is None:
+            return len(names) - 1
+        if name not in names:
+            raise InputError(f'{where}: recipe {self.path} has no stage "{name}"'
+                             f"{did_you_mean(name, names)}; stages: {', '.join(names)}")
+        return names.index(name)
+
+
+def load_recipe(path: Path) -> LoadedRecipe:
+    """Load and validate a recipe file; every problem becomes one InputError line."""
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise InputError(f"{path}:1: a recipe must be a YAML mapping with name, base, data, stages")
+    _check_stage_kinds(doc)
+    try:
+        recipe = Recipe.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(_explain(exc, doc)) from None
+    return LoadedRecipe(recipe, doc, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def _check_stage_kinds(doc: YamlDoc) -> None:
+    """Unknown stage kinds get the list of known ones (pydantic's union message is opaque)."""
+    stages = doc.data.get("stages")
+    for i, item in enumerate(stages if isinstance(stages, list) else []):
+        if isinstance(item, dict) and item.get("kind") not in STAGE_KINDS:
+            kind = str(item.get("kind"))
+            loc: Loc = ("stages", i, "kind") if "kind" in item else ("stages", i)
+            raise InputError(f'{doc.where(loc)}: unknown stage kind "{kind}"'
+                             f"{did_you_mean(kind, STAGE_KINDS)}; available: {', '.join(STAGE_KINDS)}")
