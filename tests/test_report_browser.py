@@ -119,6 +119,7 @@ def test_sortable_header_reorders_rows(page: Any) -> None:
 
 def test_fits_a_narrow_screen(page: Any) -> None:
     page.set_viewport_size({"width": 420, "height": 800})
+    page.evaluate("window.scrollTo(0, 0)")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     shot = page.out / "report-narrow.png"
     page.screenshot(path=str(shot))
