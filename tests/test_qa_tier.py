@@ -6,12 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.config import load_suite
+from embedgate.config import ExtractiveReaderSpec, load_suite
 from embedgate.qa.gencache import FILE_NAME, GenerationCache, cache_file, cache_key
 from embedgate.qa.normalize import contains
-from embedgate.qa.readers.base import CachedGenerator
+from embedgate.qa.readers.base import CachedGenerator, ReadRequest
+from embedgate.qa.readers.extractive import ExtractiveReader, split_units
 from embedgate.qa.retrieve import ChunkedCorpus, search_documents
 
+from .keyword_embedder import KeywordEmbedder
 from .qa_helpers import CORPUS, EXPECTED, attributions, run_toy, toy_suite
 
 
@@ -118,3 +120,17 @@ def test_a_reader_limited_to_fewer_passages_is_judged_on_what_it_read(tmp_path: 
     # q2's gold document comes back at rank 2 or 3 at best: only the full reader can see it
     q2 = next(q for q in result.details["questions"] if q["id"] == "q2")
     assert q2["readers"]["one"]["attribution"] == "retrieval_miss"
+
+
+def test_extractive_reader_splits_sentences_and_encodes_each_once() -> None:
+    assert split_units("冠脉供血不足。可放射至左肩！Dose is 0.9 mg/kg. Max 90 mg.") == [
+        "冠脉供血不足。", "可放射至左肩！", "Dose is 0.9 mg/kg.", "Max 90 mg."]
+    assert split_units("首选饮食，必要时用胰岛素。", "clause") == ["首选饮食，", "必要时用胰岛素。"]
+    reader = ExtractiveReader(ExtractiveReaderSpec(id="x", type="extractive"))
+    embedder = KeywordEmbedder(dim=4096)
+    passage = "The aspirin dose is 100 mg daily. Aspirin is old."
+    requests = [ReadRequest("what is the aspirin dose", (passage,)),
+                ReadRequest("is aspirin old", (passage, "Aspirin is old."))]
+    answers = reader.answer(requests, embedder.encode)
+    assert answers == ["The aspirin dose is 100 mg daily.", "Aspirin is old."]
+    assert embedder.calls == [(2, "passage"), (2, "query")]  # 2 distinct sentences, not 5

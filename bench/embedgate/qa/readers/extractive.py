@@ -42,20 +42,22 @@ class ExtractiveReader:
 
     def answer(self, requests: Sequence[ReadRequest], encode: EncodeTexts,
                progress: bool = False) -> list[str]:
-        """Encode every candidate unit once, then pick each question's most similar unit."""
+        """Encode every distinct candidate unit once, then pick each question's closest unit.
+
+        Passages recur across questions (popular documents, gold = retrieved passage), so
+        units are deduplicated before encoding.
+        """
         units = [[u for p in r.passages for u in split_units(p, self.spec.unit)] for r in requests]
-        flat = [u for us in units for u in us]
-        if not flat:
+        row = {u: i for i, u in enumerate(dict.fromkeys(u for us in units for u in us))}
+        if not row:
             return ["" for _ in requests]
-        unit_vecs = encode(flat, "passage")
+        unit_vecs = encode(list(row), "passage")
         query_vecs = encode([r.question for r in requests], "query")
         answers: list[str] = []
-        offset = 0
         for i, us in enumerate(units):
             if not us:
                 answers.append("")
                 continue
-            scores = unit_vecs[offset:offset + len(us)] @ query_vecs[i]
+            scores = unit_vecs[[row[u] for u in us]] @ query_vecs[i]
             answers.append(us[int(np.argmax(scores))])  # argmax: first of equal scores wins
-            offset += len(us)
         return answers
