@@ -4,7 +4,8 @@ Everything the page needs is inline: CSS, a few lines of JS (sortable tables), S
 Nothing is fetched when it is viewed. Corpus and query texts are untrusted: autoescape is on
 for every template, charts escape their own text, and the one JSON block meant for scripts
 goes through `tojson` (which escapes <, > and &) inside a non-executable
-<script type="application/json">.
+<script type="application/json">. As a second line of defence, a Content-Security-Policy
+meta tag allows no network access and only the report's own inline script (by its hash).
 
 >>> html = render(RunResult.load(Path("results.json")))     # doctest: +SKIP
 """
@@ -79,6 +80,5 @@ def render_file(results_path: Path, out: Path, baseline_path: Path | None = None
     baseline_path = baseline_path or default_baseline(result)
     baseline = RunResult.load(baseline_path) if baseline_path is not None else None
     atomic.write_text(out, render(result, baseline, str(baseline_path or "")))
-    size = out.stat().st_size
-    log.debug("report %s: %d bytes", out, size)
+    log.debug("report %s: %d bytes", out, out.stat().st_size)
     return out
