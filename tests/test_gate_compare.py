@@ -103,3 +103,13 @@ def test_a_run_with_several_embedders_writes_its_leaderboards(tmp_path: Path) ->
     one = one.model_copy(update={"embedders": {"m3e-small": one.embedders["m3e-small"]},
                                  "metrics": [m for m in one.metrics if m.embedder == "m3e-small"]})
     assert bakeoff.write(one, tmp_path / "solo") is None
+
+
+def test_a_board_with_a_single_per_query_value_is_not_tested_and_others_still_are() -> None:
+    run = _load("pass")
+    for pq in run.per_query:
+        if pq.metric == "nDCG@10":
+            pq.values = dict(list(pq.values.items())[:1])  # e.g. an intrinsic slice of one anchor
+    report = compare([("pass", run)], n_resamples=200)
+    ndcg = _board(report, "nDCG@10")
+    assert ndcg.winner is None and ndcg.comparisons == [] and "not tested" in ndcg.conclusion

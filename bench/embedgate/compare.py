@@ -144,9 +144,13 @@ def _board(rows: list[tuple[System, MetricRow]], method: str, alpha: float, n_re
 
 def _comparisons(ranked: list[tuple[System, MetricRow]], method: str, alpha: float,
                  n_resamples: int, seed: int) -> list[Comparison]:
-    """All pairs (better-ranked first), Holm-corrected together; [] without per-query values."""
+    """All pairs (better-ranked first), Holm-corrected together.
+
+    [] (board "not tested") without per-query values or with fewer than two of them, e.g. an
+    intrinsic slice holding a single anchor: one board must not sink the whole bake-off.
+    """
     values = [s.run.values(s.embedder, r.tier, r.dataset, r.metric) for s, r in ranked]
-    if any(v is None for v in values):
+    if any(v is None or len(v) < 2 for v in values):
         return []
     tests = []
     for i, j in combinations(range(len(ranked)), 2):
@@ -169,7 +173,7 @@ def _conclusion(ranked: list[tuple[System, MetricRow]], comps: list[Comparison],
                 sign: float) -> tuple[str | None, str]:
     leader = ranked[0][0].label
     if not comps:
-        return None, "not tested: per-query values are missing, so no winner is named"
+        return None, "not tested: fewer than two per-query values, so no winner is named"
     mine = [c for c in comps if c.a == leader]
     if all(c.significant and sign * c.diff > 0 for c in mine):
         worst_p = max(c.p_holm for c in mine)

@@ -145,10 +145,11 @@ def to_run(qids: Sequence[str], doc_ids: Sequence[str], scores: np.ndarray, idx:
 
 
 def trec_lines(run: RunDict, tag: str) -> list[str]:
-    """TREC run lines `qid Q0 docid rank score tag`, ranked by score then doc id."""
+    """TREC run lines `qid Q0 docid rank score tag`, ranked as trec_eval ranks them."""
     lines: list[str] = []
     for qid, docs in run.items():
-        ranked = sorted(docs.items(), key=lambda kv: (-kv[1], kv[0]))
+        # trec_eval's order: score descending, ties by doc id descending
+        ranked = sorted(docs.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
         for rank, (docid, score) in enumerate(ranked, 1):
             lines.append(f"{qid} Q0 {docid} {rank} {score:.6f} {tag}")
     return lines
