@@ -1,6 +1,7 @@
 """Ablation of the m3e-medical recipe: τ ∈ {0.05, 0.1, 0.2} × mined negatives on / off.
 
     python scripts/finetune_ablation.py [--out reports/finetune-ablation] [--threads 2]
+        [--taus 0.05 0.1 0.2] [--set lr=1e-4 epochs=5 batch_size=16]
 
 Writes one recipe per variant (the supervised stage's temperature changed, its negatives
 block kept or removed; everything else as suites/recipes/m3e-medical.yaml) and a suite that
@@ -30,18 +31,21 @@ RECIPE = ROOT / "suites" / "recipes" / "m3e-medical.yaml"
 FIXTURE = ROOT / "fixtures" / "domain"
 
 
-def variants(raw: dict[str, Any], taus: list[float]) -> dict[str, dict[str, Any]]:
+def variants(raw: dict[str, Any], taus: list[float],
+             overrides: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Variant id → recipe dict (data path made absolute so the copy can live anywhere)."""
     out: dict[str, dict[str, Any]] = {}
+    suffix = "".join(f"-{k}{v}" for k, v in (overrides or {}).items())
     for tau in taus:
         for mined in (True, False):
             recipe = copy.deepcopy(raw)
             recipe["data"]["beir"] = str((RECIPE.parent / raw["data"]["beir"]).resolve())
             stage = next(s for s in recipe["stages"] if s["kind"] == "supervised")
             stage["temperature"] = tau
+            stage.update(overrides or {})
             if not mined:
                 stage.pop("negatives", None)
-            vid = f"tau{tau:g}-{'mined' if mined else 'inbatch'}"
+            vid = f"tau{tau:g}-{'mined' if mined else 'inbatch'}{suffix}"
             recipe["name"] = f"m3e-medical-{vid}"
             out[vid] = recipe
     return out
@@ -69,11 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "reports" / "finetune-ablation"))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--taus", type=float, nargs="+", default=[0.05, 0.1, 0.2])
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="override supervised-stage settings, e.g. lr=1e-4 epochs=5")
     args = parser.parse_args(argv)
+    overrides = {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)}
     out = Path(args.out)
     work = out / "recipes"
     work.mkdir(parents=True, exist_ok=True)
-    recipes = variants(yaml.safe_load(RECIPE.read_text("utf-8")), args.taus)
+    recipes = variants(yaml.safe_load(RECIPE.read_text("utf-8")), args.taus, overrides)
     try:
         result, _ = run_suite(load_suite(write_suite(work, recipes)), out=out,
                               threads=args.threads, progress=False)

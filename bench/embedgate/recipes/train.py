@@ -182,11 +182,13 @@ def fit_stage(model: Any, loss: Any, examples: ex.Examples, stage: StageSpec, se
 
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer
+    from transformers.trainer_callback import PrinterCallback
 
     dataset = Dataset.from_dict(examples.columns)
     with tempfile.TemporaryDirectory(prefix="embedgate-train-") as tmp:
         trainer = SentenceTransformerTrainer(model=model, args=_args(stage, seed, progress, tmp),
                                              train_dataset=dataset, loss=loss)
+        trainer.remove_callback(PrinterCallback)  # it prints every metrics dict; we record them
         before = trainer.evaluate(eval_dataset=dataset)["eval_loss"]
         output = trainer.train()
         after = trainer.evaluate(eval_dataset=dataset)["eval_loss"]
