@@ -182,3 +182,23 @@ tiers:
     assert [s["stage"] for s in info["extra"]["recipe"]["stages"]] == ["domain_adaptation",
                                                                       "supervised"]
     assert info["weights_sha256"] != result["embedders"]["base"]["weights_sha256"]
+
+
+def test_distillation_into_another_model_keeps_the_teacher_dim(trained: Trained, monkeypatch,
+                                                                tmp_path: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    monkeypatch.setenv("EMBEDGATE_CACHE_DIR", str(tmp_path / "cache"))
+    recipe = trained.recipe.parent / "distil.yaml"
+    recipe.write_text("""name: distil
+base: packaged:m3e-small
+data: {beir: data, split: train}
+stages:
+  - {kind: distillation, student: packaged:all-MiniLM-L6-v2, lr: 3.0e-6, batch_size: 4,
+     max_seq_length: 32}
+""", encoding="utf-8")
+    done = ensure_trained(load_recipe(recipe), progress=False)
+    notes = done.records[0]["student"]
+    assert (notes["student_dim"], notes["teacher_dim"]) == (384, 512)
+    student = SentenceTransformer(str(done.path), device="cpu")
+    assert student.encode(["心肌缺血"]).shape == (1, 512)

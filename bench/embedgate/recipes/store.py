@@ -27,7 +27,7 @@ RECORD = "stage.json"  # written last inside a stage folder; its presence marks 
 MODEL = "model"
 # Bump when embedgate's own training changes what a stage produces (row layout, loss wiring,
 # mining rules): old cache entries then stop matching instead of being served as current.
-TRAINING_VERSION = 2
+TRAINING_VERSION = 3
 
 
 def cache_root() -> Path:
