@@ -44,11 +44,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(result: object) -> None:
+    """Whole-set rows on stdout; per-slice rows (``metric[slice]``) stay in the files."""
     from .results import RunResult
 
     assert isinstance(result, RunResult)
+    sliced = 0
     for row in result.metrics:
+        if "[" in row.metric:
+            sliced += 1
+            continue
         print(f"{row.tier:10s} {row.dataset:14s} {row.embedder:22s} {row.metric:10s} {row.value:.4f}")
+    if sliced:
+        print(f"(+{sliced} per-slice rows in results.json and the report)")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
