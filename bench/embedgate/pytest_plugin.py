@@ -48,12 +48,15 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def _declares_gates(path: Path) -> bool:
-    """Cheap look before collecting; unreadable YAML is collected so its error is shown."""
-    import yaml
+    """Cheap look before collecting; unreadable YAML is collected so its error is shown.
+
+    Reads through `load_yaml`, whose limits keep an alias bomb from hanging collection."""
+    from .errors import InputError
+    from .yamlsrc import load_yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = load_yaml(path).data
+    except InputError:
         return True
     return isinstance(data, dict) and bool(data.get("gates"))
 

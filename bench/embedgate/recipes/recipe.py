@@ -21,7 +21,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from ..config import Ident, _explain, _Spec
+from ..config import Ident, Seed, _explain, _Spec
 from ..errors import InputError, did_you_mean
 from ..yamlsrc import Loc, YamlDoc, load_yaml
 
@@ -31,7 +31,7 @@ class DataSpec(_Spec):
 
     beir: Path | None = None
     split: str = "train"
-    min_relevance: int = Field(default=1, ge=1)
+    min_relevance: int = Field(default=1, ge=1, le=1_000_000)
     # Keep only queries (and mining / adaptation passages) whose metadata match, e.g.
     # {domain: medical}; judged positives are always kept in the passage pool.
     where: dict[str, str] = Field(default_factory=dict)
@@ -173,7 +173,7 @@ class Recipe(_Spec):
     name: str = Ident
     description: str = ""
     base: str  # a sentence-transformers model directory or packaged alias
-    seed: int = 0
+    seed: Seed = 0
     data: DataSpec
     stages: list[Stage] = Field(min_length=1)
 
