@@ -246,7 +246,8 @@ class PairSource(_Spec):
     @model_validator(mode="after")
     def _path_and_size(self) -> PairSource:
         if self.type == "tsv" and self.path is None:
-            raise ValueError("a tsv pair source needs a path (see fixtures/pairs/README.md)")
+            raise ValueError("a tsv pair source needs a path; add path: <file.tsv> (columns: "
+                             "fixtures/pairs/README.md)")
         if self.type != "tsv" and self.sample is None:
             raise ValueError(f"a {self.type} pair source needs sample: N (groups to draw); the "
                              "whole lexicon has tens of thousands, e.g. sample: 200")
@@ -366,8 +367,8 @@ class QASource(_Spec):
     @model_validator(mode="after")
     def _answers_file(self) -> QASource:
         if (self.format == "beir-answers") != (self.answers is not None):
-            raise ValueError("beir-answers needs `answers: <file.jsonl>`; squad carries its "
-                             "answers inside the JSON and takes no `answers`")
+            raise ValueError("beir-answers needs an answers file and squad takes none (its "
+                             "answers are in the JSON); add or remove answers: <file.jsonl>")
         return self
 
 
@@ -535,7 +536,7 @@ class GateSpec(_Spec):
     def _absolute_parses(cls, value: object) -> str | None:
         return None if value is None else str(parse_bound(value))
 
-    @field_validator("max_drop")
+    @field_validator("max_drop", mode="before")  # before: pydantic would turn true into 1.0
     @classmethod
     def _drop_parses(cls, value: float | str | None) -> float | str | None:
         if value is not None:
@@ -608,14 +609,6 @@ class Suite(_Spec):
     baseline: Path | None = None  # results.json the gates compare with (relative to this file)
     gates: list[GateSpec] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _references(self) -> Suite:
-        _unique([e.id for e in self.embedders], "embedder")
-        _unique([d.id for d in self.datasets], "dataset")
-        for _, tier in self.tiers.enabled():
-            _known(tier.embedders, {e.id for e in self.embedders}, "embedder")
-            _known(getattr(tier, "datasets", None), {d.id for d in self.datasets}, "dataset")
-        return self
 
 
 def _unique(ids: list[str], what: str) -> None:
@@ -655,16 +648,47 @@ def load_suite(path: Path) -> LoadedSuite:
 
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
-        raise InputError(f"{path}:1: a suite must be a YAML mapping with name, embedders, tiers")
+        got = "an empty file" if doc.data is None else f"a YAML {_yaml_type(doc.data)}"
+        raise InputError(f"{path}:1: a suite must be a YAML mapping, not {got}; start it with "
+                         "the keys name:, embedders: and tiers: (see suites/quickstart.yaml)")
     _check_kinds(doc)
     try:
         suite = Suite.model_validate(doc.data)
     except ValidationError as exc:
         raise InputError(_explain(exc, doc)) from None
+    _check_references(suite, doc)
     _check_gates(suite, doc)
     _check_plugin_params(suite, doc)
     _check_onnx_sources(suite, doc)
     return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def _yaml_type(value: Any) -> str:
+    """What YAML calls a value's type, for "must be a mapping, not a …" messages."""
+    return ("list" if isinstance(value, list) else "mapping" if isinstance(value, dict)
+            else "text value" if isinstance(value, str) else "scalar")
+
+
+def _check_references(suite: Suite, doc: YamlDoc) -> None:
+    """Embedder and dataset ids are unique and tiers name declared ones (file:line of the
+    offending item; a model validator could only point at the top of the file)."""
+    declared = {"embedders": [e.id for e in suite.embedders],
+                "datasets": [d.id for d in suite.datasets]}
+    for key, ids in declared.items():
+        for i, ident in enumerate(ids):
+            if ident in ids[:i]:
+                first = doc.lines.get((key, ids.index(ident), "id"), "?")
+                raise InputError(f'{doc.where((key, i, "id"))}: duplicate {key[:-1]} id '
+                                 f'"{ident}" (first at line {first}); ids must be unique')
+    for name, tier in suite.tiers.enabled():
+        for key in declared:
+            known = declared[key]
+            for j, ref in enumerate(getattr(tier, key, None) or []):
+                if ref not in known:
+                    raise InputError(
+                        f"{doc.where(('tiers', name, key, j))}: tiers.{name}.{key}: unknown "
+                        f'{key[:-1]} "{ref}"{did_you_mean(ref, known)}; declared: '
+                        f"{', '.join(sorted(known)) or 'none'}")
 
 
 def _check_onnx_sources(suite: Suite, doc: YamlDoc) -> None:
@@ -751,12 +775,15 @@ def _all_field_names() -> set[str]:
     return names
 
 
-def _yaml_loc(loc: tuple[Any, ...], doc: YamlDoc) -> Loc:
-    """Drop pydantic's union tags from an error location, keeping the YAML path."""
+def _yaml_loc(loc: tuple[Any, ...], doc: YamlDoc, keep_last: bool = True) -> Loc:
+    """Drop pydantic's union tags (`plugin`, `float`) from an error location, keeping the YAML
+    path; the last part is kept even when absent from the file only if `keep_last` (a missing
+    key is absent by definition)."""
     out: list[str | int] = []
     for i, part in enumerate(loc):
         candidate = tuple(out) + (part,)
-        if candidate in doc.lines or isinstance(part, int) or i == len(loc) - 1:
+        if (candidate in doc.lines or isinstance(part, int)
+                or (keep_last and i == len(loc) - 1)):
             out.append(part)
     return tuple(out)
 
@@ -765,14 +792,17 @@ def _explain(exc: ValidationError, doc: YamlDoc) -> str:
     # A misspelt key also makes the real key "missing"; the misspelling is the cause to report.
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     err = errors[0]
-    loc = _yaml_loc(tuple(err["loc"]), doc)
+    kind = err["type"]
+    loc = _yaml_loc(tuple(err["loc"]), doc, keep_last=kind in ("missing", "extra_forbidden"))
     where = doc.where(loc)
     dotted = _dotted(loc) or "suite"
-    kind = err["type"]
+    if kind == "invalid_key":  # YAML read the key as a number, null or true/false
+        return (f"{where}: key {_short(err.get('input'))} in {_dotted(loc[:-1]) or 'suite'} is "
+                "not text; quote it or remove it")
     if kind == "extra_forbidden":
         key = str(loc[-1])
         return (f'{where}: unknown key "{key}" in {_dotted(loc[:-1]) or "suite"}'
-                f"{did_you_mean(key, _all_field_names())}; remove it or fix the spelling")
+                f"{did_you_mean(key, _all_field_names() - {key})}; remove it or fix the spelling")
     if kind == "missing":
         return (f'{where}: missing required key "{loc[-1]}" in {_dotted(loc[:-1]) or "suite"}; '
                 "add it")
@@ -797,6 +827,7 @@ _TYPE_HINTS = {
     "finite_number": "write a finite number",
     "bool_type": "write true or false",
     "bool_parsing": "write true or false",
+    "path_type": "write a file path",
     "string_type": "write text (quote it if YAML reads it as a number, date or list)",
     "literal_error": "use one of the values listed",
     "enum": "use one of the values listed",
@@ -813,6 +844,10 @@ _BOUND_WORDS = {"gt": "above", "ge": "at least", "lt": "below", "le": "at most"}
 
 def _fix_hint(err: Any) -> str:
     ctx = err.get("ctx") or {}
+    if err["type"] == "union_tag_not_found" and "discriminator" in ctx:
+        return f"add the key {ctx['discriminator']} that says which kind this is"
+    if err["type"] == "union_tag_invalid" and "expected_tags" in ctx:
+        return f"use one of {ctx['expected_tags']}"
     for key, word in _BOUND_WORDS.items():
         if key in ctx:
             return f"use a value {word} {ctx[key]}"

@@ -13,6 +13,7 @@ Drop(amount=0.02, relative=True)
 """
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -51,7 +52,10 @@ def parse_bound(text: object) -> Bound:
     if match is None:
         raise ValueError(f"absolute bound {text!r} is not '<op> <number> [unit]'; "
                          'write e.g. ">= 0.55" or "<= 120 ms" (quoted in YAML)')
-    return Bound(op=match.group(1), value=float(match.group(2)), unit=match.group(3))
+    value = float(match.group(2))
+    if not math.isfinite(value):  # 1e999 reads as inf, and every value would then pass or fail
+        raise ValueError(f"absolute bound {text!r} is not a finite number; write e.g. \">= 0.55\"")
+    return Bound(op=match.group(1), value=value, unit=match.group(3))
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ def parse_drop(text: object) -> Drop:
         except ValueError:
             raise ValueError(f"max_drop {text!r} is not a number or a percentage; "
                              'write 0.01 (absolute) or "2%" (relative to the baseline)') from None
+    if not math.isfinite(amount):  # "nan", "inf", 1e999: no baseline comparison could fail
+        raise ValueError(f"max_drop {text!r} is not a finite number; write 0.01 or \"2%\"")
     if amount < 0:
         raise ValueError(f"max_drop {text!r} is negative; give the tolerated drop as >= 0")
     return Drop(amount=amount, relative=relative)

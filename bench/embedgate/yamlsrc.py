@@ -130,7 +130,7 @@ def load_yaml(path: Path) -> YamlDoc:
         node = loader.get_single_node()
         lines: dict[Loc, int] = {}
         if node is not None:
-            _walk(node, (), lines)
+            _walk(node, (), lines, loader)
         data = loader.construct_document(node) if node is not None else None
     except _Refused as exc:
         raise InputError(f"{path}:{exc.line}: {exc.message}") from None
@@ -168,13 +168,23 @@ def _read(path: Path) -> str:
                          "permissions") from None
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], loader: _LimitedLoader) -> None:
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            key = _key(key_node, loader)
             lines[loc + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, loc + (key,), lines)
+            _walk(value_node, loc + (key,), lines, loader)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, loc + (i,), lines)
+            _walk(item, loc + (i,), lines, loader)
+
+
+def _key(node: yaml.Node, loader: _LimitedLoader) -> str | int:
+    """A mapping key as the data holds it (`1:` is the int 1), so locations match pydantic's."""
+    if node.tag == _MERGE_TAG:
+        return "<<"
+    if not isinstance(node, yaml.ScalarNode):
+        return "?"
+    key = loader.construct_object(node)
+    return key if isinstance(key, str | int) else str(node.value)

@@ -21,7 +21,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from ..config import Ident, Seed, _explain, _Spec
+from ..config import Ident, Seed, _explain, _Spec, _yaml_type
 from ..errors import InputError, did_you_mean
 from ..yamlsrc import Loc, YamlDoc, load_yaml
 
@@ -222,7 +222,9 @@ def load_recipe(path: Path) -> LoadedRecipe:
     """Load and validate a recipe file; every problem becomes one InputError line."""
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
-        raise InputError(f"{path}:1: a recipe must be a YAML mapping with name, base, data, stages")
+        got = "an empty file" if doc.data is None else f"a YAML {_yaml_type(doc.data)}"
+        raise InputError(f"{path}:1: a recipe must be a YAML mapping, not {got}; start it with "
+                         "the keys name:, base:, data: and stages:")
     _check_stage_kinds(doc)
     try:
         recipe = Recipe.model_validate(doc.data)
