@@ -64,7 +64,8 @@ def test_gate_finds_the_recorded_suite(monkeypatch: pytest.MonkeyPatch) -> None:
     (["gate", str(GOLDEN / "pass.json")], "pass the gates with --gates"),
     (["gate", str(GOLDEN / "pass.json"), "--gates", SUITE, "--baseline", "nope.json"],
      "--baseline: baseline results nope.json not found"),
-    (["compare", str(GOLDEN / "pass.json"), "--alpha", "2"], "alpha must be between 0 and 1"),
+    (["compare", str(GOLDEN / "pass.json"), "--alpha", "2"],
+         "argument --alpha: 2 is out of range; give a level > 0 and < 1"),
 ])
 def test_bad_input_exits_2_with_one_line(args: list[str], message: str,
                                          capsys: pytest.CaptureFixture[str],

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
+from . import cli_args
 from .cache import DB_NAME, EmbeddingCache, default_dir
 from .encode_setup import LOCAL_RAY, EncodeOverrides
 from .errors import InputError
+from .textio import check_name
 
 
 def add_run_arguments(run: argparse.ArgumentParser) -> None:
@@ -23,7 +24,8 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
 
 
 def run_overrides(args: argparse.Namespace) -> EncodeOverrides:
-    return EncodeOverrides(cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
+    cache_dir = check_name(args.cache_dir, "--cache-dir") if args.cache_dir else None
+    return EncodeOverrides(cache_dir=cache_dir.expanduser() if cache_dir else None,
                            no_cache=bool(args.no_cache), ray=args.ray)
 
 
@@ -37,7 +39,7 @@ def add_parser(sub: Any) -> None:
     info.set_defaults(func=_cmd_info)
     prune = verbs.add_parser("prune", help="delete cache entries")
     what = prune.add_mutually_exclusive_group(required=True)
-    what.add_argument("--older-than", type=float, metavar="DAYS",
+    what.add_argument("--older-than", type=cli_args.days, metavar="DAYS",
                       help="entries written more than DAYS days ago")
     what.add_argument("--embedder", action="append", metavar="FINGERPRINT",
                       help="entries of a fingerprint (or its prefix, as `cache info` prints it)")
@@ -46,7 +48,11 @@ def add_parser(sub: Any) -> None:
 
 
 def _open(args: argparse.Namespace) -> EmbeddingCache:
-    directory = Path(args.cache_dir).expanduser() if args.cache_dir else default_dir()
+    directory = check_name(args.cache_dir, "--cache-dir").expanduser() if args.cache_dir \
+        else default_dir()
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory}: is a file, not a cache folder; pass the folder "
+                         "to --cache-dir")
     if not (directory / DB_NAME).is_file():
         raise InputError(f"{directory}: no embedding cache there (nothing cached yet); "
                          "pass --cache-dir or set EMBEDGATE_CACHE_DIR")

@@ -11,7 +11,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import cli_args
+from .atomic import check_writable_file
 from .errors import EmbedgateError
+from .textio import check_file, check_name
 
 log = logging.getLogger("embedgate")
 
@@ -21,7 +24,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .cache_cli import run_overrides
     from .runner import run_suite
 
-    loaded = load_suite(Path(args.suite))
+    loaded = load_suite(check_file(args.suite, "suite file"))
     if args.no_gates:
         from .gating import without_gates
 
@@ -30,7 +33,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from .estimate import dry_run
 
         return dry_run(loaded)
-    result, target = run_suite(loaded, out=Path(args.out) if args.out else None,
+    result, target = run_suite(loaded, out=check_name(args.out, "--out") if args.out else None,
                                threads=args.threads, progress=not args.quiet,
                                baseline=Path(args.baseline) if args.baseline else None,
                                encode=run_overrides(args))
@@ -61,9 +64,10 @@ def _print_summary(result: object) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report.render import render_file
 
-    src = Path(args.results)
-    out = Path(args.out) if args.out else src.with_name("report.html")
-    baseline = Path(args.baseline) if args.baseline else None
+    src = check_file(args.results, "results file")
+    out = check_writable_file(Path(args.out) if args.out else src.with_name("report.html"),
+                              "--out")
+    baseline = check_name(args.baseline, "--baseline") if args.baseline else None
     print(f"report: {render_file(src, out, baseline)}")
     return 0
 
@@ -71,20 +75,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .config import load_suite
 
-    loaded = load_suite(Path(args.suite))
+    loaded = load_suite(check_file(args.suite, "suite file"))
     print(f"{args.suite}: ok ({len(loaded.suite.embedders)} embedders, "
           f"{len(loaded.suite.datasets)} datasets)")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="embedgate", description=__doc__.splitlines()[0])
+    parser = cli_args.Parser(prog="embedgate", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a suite and write results.json + report.html")
     run.add_argument("suite")
     run.add_argument("--out", help="output directory (default: suite output.dir or reports/<name>)")
-    run.add_argument("--threads", type=int, help="CPU threads for encoding and search")
+    run.add_argument("--threads", type=cli_args.threads, help="CPU threads for encoding and search")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     run.add_argument("--baseline", help="baseline results.json for the gates (default: the "
                      "suite's baseline:)")
@@ -135,7 +139,10 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad option, already reported in one line (2)
+        return exc.code if isinstance(exc.code, int) else 2
     _setup_logging(args.verbose)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -147,8 +154,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"embedgate: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("embedgate: interrupted; finished work is kept", file=sys.stderr)
-        return 130
+        return _interrupted()
+    except ValueError as exc:
+        if "embedded null byte" not in str(exc) or args.verbose:
+            return _internal_error(exc, args.verbose)
+        # pathlib / os refuse NUL bytes; a path that reached them unchecked is still bad input
+        print("embedgate: error: a path in the suite or on the command line contains a NUL byte "
+              "(\\0); remove it", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the last line of defence: a bug, never a bare traceback
+        return _internal_error(exc, args.verbose)
+
+
+def _internal_error(exc: Exception, verbose: bool) -> int:
+    if verbose:
+        raise exc
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    print(f"embedgate: internal error: {type(exc).__name__}: {first} (a bug; rerun with -v "
+          "for the traceback and report it)", file=sys.stderr)
+    return 4
+
+
+def _interrupted() -> int:
+    """Ctrl-C: one line, exit 130. Finished cache chunks are committed; results.json is written
+    last and atomically, so an interrupted run leaves none behind."""
+    print("embedgate: interrupted; finished cache chunks are kept, no results were written; "
+          "rerun to continue from the cache", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":

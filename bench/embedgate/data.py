@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .textio import check_name, read_lines
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class Collection:
         return self.doc_texts[self.doc_ids.index(doc_id)]
 
 
+# Relevance grades are C ints in pytrec_eval; real grades are small, so bound them well inside.
+MAX_RELEVANCE = 1_000_000
+_INT = re.compile(r"-?[0-9]+")  # ASCII digits only: str.isdigit() accepts "²"
+
+
 def passage_text(doc: dict[str, Any]) -> str:
     """Title and text joined the BEIR / MTEB way: ``(title + " " + text).strip()``."""
     title = str(doc.get("title") or "")
@@ -57,26 +64,39 @@ def passage_text(doc: dict[str, Any]) -> str:
     return (title + " " + text).strip() if title else text.strip()
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_jsonl(path: Path, what: str = "JSONL file") -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; errors name file:line."""
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}); "
-                                     "each line must be one JSON object") from None
-                if not isinstance(obj, dict):
-                    raise InputError(f"{path}:{lineno}: expected a JSON object per line")
-                yield lineno, obj
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    for lineno, line in read_lines(path, what):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}); "
+                             "each line must be one JSON object") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"{path}:{lineno}: a JSON {_json_type(obj)}, not an object; each "
+                             'line must be one JSON object such as {"_id": "d1", "text": "..."}')
+        yield lineno, obj
+
+
+def _json_type(value: object) -> str:
+    return {list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def check_text_fields(obj: dict[str, Any], keys: tuple[str, ...], path: Path, lineno: int) -> None:
+    """Each of `keys`, when present and not null, must be a JSON string."""
+    for key in keys:
+        value = obj.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f'{path}:{lineno}: "{key}" is a JSON {_json_type(value)}, not a '
+                             f'string; write the {key} as a quoted string')
 
 
 def _need(path: Path, what: str) -> Path:
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; {what} must be a file")
     if not path.is_file():
         raise InputError(f"{path}: {what} not found; a BEIR dataset folder holds corpus.jsonl, "
                          "queries.jsonl and qrels/<split>.tsv")
@@ -85,8 +105,11 @@ def _need(path: Path, what: str) -> Path:
 
 def _id(obj: dict[str, Any], path: Path, lineno: int) -> str:
     value = obj.get("_id", obj.get("id"))
-    if value is None or str(value) == "":
+    if value is None or value == "":
         raise InputError(f'{path}:{lineno}: missing "_id"; every line needs an "_id"')
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InputError(f'{path}:{lineno}: "_id" is a JSON {_json_type(value)}; ids must be '
+                         'strings (or whole numbers), e.g. "_id": "d1"')
     return str(value)
 
 
@@ -95,8 +118,9 @@ def load_corpus(path: Path) -> tuple[list[str], list[str], dict[str, dict[str, A
     texts: list[str] = []
     meta: dict[str, dict[str, Any]] = {}
     seen: dict[str, int] = {}
-    for lineno, obj in iter_jsonl(path):
+    for lineno, obj in iter_jsonl(path, "corpus file"):
         doc_id = _id(obj, path, lineno)
+        check_text_fields(obj, ("title", "text"), path, lineno)
         if doc_id in seen:
             raise InputError(f'{path}:{lineno}: duplicate document id "{doc_id}" '
                              f"(first on line {seen[doc_id]}); document ids must be unique")
@@ -112,8 +136,9 @@ def load_corpus(path: Path) -> tuple[list[str], list[str], dict[str, dict[str, A
 
 def load_queries(path: Path) -> dict[str, str]:
     queries: dict[str, str] = {}
-    for lineno, obj in iter_jsonl(path):
+    for lineno, obj in iter_jsonl(path, "queries file"):
         qid = _id(obj, path, lineno)
+        check_text_fields(obj, ("text",), path, lineno)
         if qid in queries:
             raise InputError(f'{path}:{lineno}: duplicate query id "{qid}"; ids must be unique')
         queries[qid] = str(obj.get("text") or "").strip()
@@ -123,17 +148,30 @@ def load_queries(path: Path) -> dict[str, str]:
 def load_qrels(path: Path) -> list[tuple[int, str, str, int]]:
     """Rows (line, qid, docid, relevance) from BEIR TSV (with header) or TREC 4-column qrels."""
     rows: list[tuple[int, str, str, int]] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            parts = line.split()
-            if not parts or (lineno == 1 and not parts[-1].lstrip("-").isdigit()):
-                continue  # blank line or BEIR header "query-id corpus-id score"
-            if len(parts) not in (3, 4) or not parts[-1].lstrip("-").isdigit():
-                raise InputError(f"{path}:{lineno}: expected 'query-id<TAB>corpus-id<TAB>score' "
-                                 "(or TREC 'qid 0 docid rel') with an integer score")
-            qid, docid = parts[0], parts[-2]
-            rows.append((lineno, qid, docid, int(parts[-1])))
+    for lineno, line in read_lines(path, "qrels file"):
+        parts = line.split()
+        if not parts or (lineno == 1 and _is_header(parts)):
+            continue  # blank line or BEIR header "query-id corpus-id score"
+        if len(parts) not in (3, 4):
+            raise InputError(f"{path}:{lineno}: {len(parts)} columns; expected "
+                             "'query-id<TAB>corpus-id<TAB>score' (or TREC 'qid 0 docid rel')")
+        rows.append((lineno, parts[0], parts[-2], _relevance(parts[-1], path, lineno)))
     return rows
+
+
+def _is_header(parts: list[str]) -> bool:
+    return len(parts) in (3, 4) and re.fullmatch(r"[A-Za-z_-]+", parts[-1]) is not None
+
+
+def _relevance(text: str, path: Path, lineno: int) -> int:
+    if not _INT.fullmatch(text):
+        raise InputError(f"{path}:{lineno}: score {text!r} is not a whole number; write the "
+                         "relevance grade as digits 0-9, e.g. 1")
+    value = int(text)
+    if abs(value) > MAX_RELEVANCE:
+        raise InputError(f"{path}:{lineno}: score {value} is out of range; relevance grades "
+                         f"must lie within ±{MAX_RELEVANCE:,} (usually 0, 1, 2)")
+    return value
 
 
 def content_hash(paths: list[Path]) -> str:
@@ -148,6 +186,10 @@ def content_hash(paths: list[Path]) -> str:
 
 def load_beir(dataset_id: str, root: Path, split: str, unknown_doc_qrels: str = "error") -> Collection:
     """Load a BEIR folder; see module docstring for what is counted rather than dropped."""
+    check_name(root, "dataset path")
+    if root.is_file():
+        raise InputError(f"{root}: is a file; the dataset path must be a BEIR folder holding "
+                         "corpus.jsonl, queries.jsonl and qrels/<split>.tsv")
     if not root.is_dir():
         raise InputError(f"{root}: dataset folder not found; check the dataset path in the suite")
     corpus_p = _need(root / "corpus.jsonl", "corpus.jsonl")

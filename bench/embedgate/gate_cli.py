@@ -9,9 +9,10 @@ import argparse
 import logging
 from pathlib import Path
 
-from . import atomic
+from . import atomic, cli_args
 from .errors import InputError
 from .results import RunResult
+from .textio import check_file, check_name
 
 log = logging.getLogger("embedgate")
 
@@ -29,9 +30,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     comp = sub.add_parser("compare", help="leaderboards with significance tests over results files")
     comp.add_argument("results", nargs="+", help="results.json files (one N-embedder run is enough)")
     comp.add_argument("--test", choices=("randomization", "t-test"), default="randomization")
-    comp.add_argument("--alpha", type=float, default=0.05)
-    comp.add_argument("--n-resamples", type=int, default=10_000)
-    comp.add_argument("--seed", type=int, default=0)
+    comp.add_argument("--alpha", type=cli_args.probability, default=0.05)
+    comp.add_argument("--n-resamples", type=cli_args.int_range(1, 10_000_000, "a resample count"), default=10_000)
+    comp.add_argument("--seed", type=cli_args.seed, default=0)
     comp.add_argument("--md", help="write the Markdown summary here (default: print it)")
     comp.add_argument("--junit", help="write JUnit XML here")
     comp.add_argument("--json", help="write the full comparison as JSON here")
@@ -43,12 +44,16 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from .config import load_suite
     from .junit import verdict_xml
 
-    current = RunResult.load(Path(args.results))
+    for option in ("junit", "json"):
+        if getattr(args, option):
+            atomic.check_writable_file(check_name(getattr(args, option), f"--{option}"),
+                                       f"--{option}")
+    current = RunResult.load(check_name(args.results, "results file"))
     loaded = load_suite(_suite_path(args.gates, current))
     if not loaded.suite.gates:
         raise InputError(f"{loaded.doc.path}: the suite has no gates; add a `gates:` list "
                          "(see README, Gates)")
-    plan = gating.plan(loaded, Path(args.baseline) if args.baseline else None)
+    plan = gating.plan(loaded, check_name(args.baseline, "--baseline") if args.baseline else None)
     verdict = plan.judge(current)
     gating.print_verdict(verdict)
     if args.junit:
@@ -60,7 +65,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 def _suite_path(option: str | None, current: RunResult) -> Path:
     if option:
-        return Path(option)
+        return check_file(option, "gates suite file")
     recorded = Path(current.suite.file)
     if not recorded.is_file():
         raise InputError(f"the suite that produced the results ({recorded}) is not here; "
@@ -73,7 +78,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .compare_render import to_markdown
     from .junit import compare_xml
 
-    paths = [Path(p) for p in args.results]
+    for option in ("md", "junit", "json"):
+        if getattr(args, option):
+            atomic.check_writable_file(check_name(getattr(args, option), f"--{option}"),
+                                       f"--{option}")
+    paths = [check_name(p, "results file") for p in args.results]
     labels = [_label(p, i) for i, p in enumerate(paths)]
     labels = [lab if labels.count(lab) == 1 else f"{lab}#{i + 1}" for i, lab in enumerate(labels)]
     runs = [(lab, RunResult.load(p)) for lab, p in zip(labels, paths)]

@@ -11,14 +11,16 @@ per line with the same keys. Every problem is one `InputError` naming `file:line
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .data import content_hash, iter_jsonl
+from .data import check_text_fields, content_hash, iter_jsonl
 from .errors import InputError
+from .textio import check_file, read_lines
 
 SPLITS = ("train", "test")
 FORMATS = ("csv", "jsonl")
@@ -78,8 +80,7 @@ def infer_format(path: Path, declared: str | None) -> str:
 
 def load_intents(source_id: str, path: Path, fmt: str | None = None) -> IntentSet:
     """Load and check an intent file: non-empty text and label, a consistent split column."""
-    if not path.is_file():
-        raise InputError(f"{path}: intent file not found; check the path in the suite")
+    check_file(path, "intent file")
     rows = _csv_rows(path) if infer_format(path, fmt) == "csv" else _jsonl_rows(path)
     items = [_item(path, line, raw) for line, raw in rows]
     if not items:
@@ -91,32 +92,36 @@ def load_intents(source_id: str, path: Path, fmt: str | None = None) -> IntentSe
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    # Lines are decoded one by one, so a bad byte names its file:line.
+    reader = csv.reader((text + "\n" for _, text in read_lines(path, "intent file")),
+                        delimiter=delimiter)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            header = [h.strip().lower() for h in next(reader, [])]
-            for column in ("text", "label"):
-                if column not in header:
-                    raise InputError(
-                        f'{path}:1: no "{column}" column (header: {",".join(header) or "empty"}); '
-                        "the first row must name the columns text,label[,split][,id]")
-            for fields in reader:
-                if not any(f.strip() for f in fields):
-                    continue
-                if len(fields) != len(header):
-                    raise InputError(f"{path}:{reader.line_num}: {len(fields)} fields, header has "
-                                     f"{len(header)}; quote texts that contain the delimiter")
-                yield reader.line_num, dict(zip(header, fields))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
+        header = [h.strip().lower() for h in next(reader, [])]
+        for column in ("text", "label"):
+            if column not in header:
+                raise InputError(
+                    f'{path}:1: no "{column}" column (header: {",".join(header) or "empty"}); '
+                    "the first row must name the columns text,label[,split][,id]")
+        for fields in reader:
+            if not any(f.strip() for f in fields):
+                continue
+            if len(fields) != len(header):
+                raise InputError(f"{path}:{reader.line_num}: {len(fields)} fields, header has "
+                                 f"{len(header)}; quote texts that contain the delimiter")
+            yield reader.line_num, dict(zip(header, fields))
     except csv.Error as exc:
-        raise InputError(f"{path}: malformed CSV ({exc}); check quoting") from None
+        raise InputError(f"{path}:{reader.line_num}: malformed CSV ({exc}); check quoting") from None
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    for line, obj in iter_jsonl(path):
+    for line, obj in iter_jsonl(path, "intent file"):
         if "label" not in obj:
             raise InputError(f'{path}:{line}: no "label" key; each line needs "text" and "label"')
+        check_text_fields(obj, ("text",), path, line)
+        label = obj["label"]
+        if isinstance(label, (bool, float, list, dict)):
+            raise InputError(f'{path}:{line}: "label" must be a string (or a whole number), '
+                             f"not {json.dumps(label)[:40]}; write the intent name")
         yield line, obj
 
 

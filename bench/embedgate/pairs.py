@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from . import textio
 from .errors import InputError, did_you_mean
 
 POSITIVE_LABELS = ("synonym", "translation")
@@ -87,20 +88,7 @@ def sample_items(items: Sequence[T], n: int | None, rng: np.random.Generator) ->
 
 def read_lines(path: Path, data: bytes | None = None) -> Iterator[tuple[int, str]]:
     """(line number, text) for each line of a UTF-8 file; bad bytes name their file:line."""
-    if data is None:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(f"{path}: pair file not found; check the path") from None
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read ({exc.strerror}); check the path") from None
-    for lineno, raw in enumerate(data.split(b"\n"), 1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}:{lineno}: not valid UTF-8 (byte {exc.start + 1} of the "
-                             "line); save the file as UTF-8") from None
-        yield lineno, (text.removeprefix("\ufeff") if lineno == 1 else text).rstrip("\r")
+    return textio.read_lines(path, "pair file", data)
 
 
 def load_tsv(path: Path) -> list[PairGroup]:

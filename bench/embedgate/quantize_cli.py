@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .textio import check_name
 from .onnx_export import (DEFAULT_INT8, META_FILE, MODEL_FILE, QuantRecipe, check_export,
                           ensure_export, publish_dir, quantize_int8)
 from .packaged import PACKAGED, PREFIX, resolve
@@ -35,7 +36,7 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_quantize(args: argparse.Namespace) -> int:
-    out = Path(args.out)
+    out = check_name(args.out, "--out")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out}: already exists and is not an empty directory; choose a new --out")
     recipe = QuantRecipe(weight_type=args.weight_type, per_channel=not args.per_tensor,
@@ -67,7 +68,7 @@ def _source(ref: str) -> Path:
     """A packaged alias, an export directory, or a model directory; anything else is bad input."""
     if ref.startswith(PREFIX) or ref in PACKAGED:
         return resolve(ref if ref.startswith(PREFIX) else PREFIX + ref)
-    path = Path(ref)
+    path = check_name(ref, "model path")
     if path.is_file() and path.suffix == ".onnx":
         raise InputError(f"{path}: pass the export directory that holds it (with {META_FILE}), "
                          "or the sentence-transformers model directory to export")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import atomic
 from .errors import InputError
+from .textio import read_text
 from .verdict import Verdict
 
 SCHEMA_VERSION = "1.0"
@@ -92,14 +93,16 @@ class RunResult(_Rec):
 
     @classmethod
     def load(cls, path: Path) -> RunResult:
+        text = read_text(path, "results file")  # missing, a folder, NUL, not UTF-8: one line
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{path}: results file not found") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: not a results JSON file ({exc}); pass a results.json "
-                             "written by `embedgate run`") from None
-        version = raw.get("schema_version") if isinstance(raw, dict) else None
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{exc.lineno}: not a results JSON file ({exc.msg}); pass a "
+                             "results.json written by `embedgate run`") from None
+        if not isinstance(raw, dict):
+            raise InputError(f"{path}: holds a JSON {type(raw).__name__}, not a results object; "
+                             "pass a results.json written by `embedgate run`")
+        version = raw.get("schema_version")
         if version != SCHEMA_VERSION:
             raise InputError(f"{path}: results schema_version {version!r} is not {SCHEMA_VERSION!r};"
                              " re-run the suite with this embedgate version")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import atomic, bakeoff, gating, provenance
-from .config import LoadedSuite, TierSpec
+from .config import LoadedSuite, SentenceTransformersSpec, TierSpec
 from .context import RunContext
 from .data import Collection, load_beir
 from .encode_setup import EncodeOverrides, build_pipeline
@@ -19,6 +19,7 @@ from .errors import InputError
 from .recipes.leak import check_suite as check_recipe_leaks
 from .registry import BuildEnv, build_embedder
 from .results import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
+from .textio import check_name
 from . import tiers
 
 log = logging.getLogger("embedgate")
@@ -43,6 +44,7 @@ def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
     for i, spec in enumerate(loaded.suite.datasets):
         where = loaded.where(("datasets", i, "path"))
         try:
+            check_name(spec.path, "dataset path")  # before resolve(), which raises on a NUL
             out[spec.id] = load_beir(spec.id, loaded.resolve(spec.path), spec.split,
                                      spec.unknown_doc_qrels)
         except InputError as exc:
@@ -59,7 +61,7 @@ def build_env(loaded: LoadedSuite, index: int, progress: bool, key: str = "",
 
 def precheck_embedders(loaded: LoadedSuite) -> None:
     """Resolve every model reference before any encoding, so bad input fails in seconds."""
-    from .embedders.st import check_model_dir, model_path
+    from .embedders.st import check_max_seq_length, check_model_dir, model_path
 
     for i, spec in enumerate(loaded.suite.embedders):
         model = getattr(spec, "model", None)
@@ -70,6 +72,9 @@ def precheck_embedders(loaded: LoadedSuite) -> None:
             except InputError as exc:
                 raise InputError(f"{env.where}: {exc}") from None
             check_model_dir(path, env.where)
+            if isinstance(spec, SentenceTransformersSpec):  # `kind: onnx` reuses this limit
+                check_max_seq_length(path, spec.max_seq_length,
+                                     loaded.where(("embedders", i, "max_seq_length")), model)
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,8 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     n_threads = threads or suite.threads or (os.cpu_count() or 1)
     configure_threads(n_threads)
     target = output_dir(loaded, out)
+    # A folder we cannot write fails now, not after the models ran.
+    atomic.check_writable_dir(target, "--out" if out else "output.dir (or --out)")
     datasets = load_datasets(loaded)
     jobs = plan_jobs(loaded, datasets)
     suite_jobs = plan_suite_jobs(loaded, datasets)

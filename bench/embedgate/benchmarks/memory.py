@@ -19,15 +19,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from .. import cli_args
 from .common import machine_load, peak_rss_mib, print_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sizes", default="10000,100000,1000000",
+    parser.add_argument("--sizes", type=cli_args.positive_int_list, default="10000,100000,1000000",
                         help="comma-separated corpus sizes (default 10k,100k,1M)")
-    parser.add_argument("--dim", type=int, default=512)
-    parser.add_argument("--queries", type=int, default=100)
-    parser.add_argument("--top-k", type=int, default=100)
+    parser.add_argument("--dim", type=cli_args.positive_int, default=512)
+    parser.add_argument("--queries", type=cli_args.positive_int, default=100)
+    parser.add_argument("--top-k", type=cli_args.positive_int, default=100)
     parser.add_argument("--dir", type=Path, default=None,
                         help="where the cache and scratch files go (default: a temp dir)")
 
@@ -35,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="embedgate-mem-", dir=args.dir) as tmp_dir:
-        for n in (int(s) for s in args.sizes.split(",")):
+        for n in args.sizes:
             for phase in ("cold", "warm"):
                 rows.append(_phase(n, phase, args, Path(tmp_dir) / str(n)))
     print(f"memory benchmark: synthetic HashEmbedder (not a model), dim {args.dim}, "

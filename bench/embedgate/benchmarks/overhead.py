@@ -12,13 +12,14 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from .. import cli_args
 from .common import (Timing, add_data_arguments, bench_data, interleaved, machine_load,
                      print_table, set_threads)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser, docs=300, queries=100)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=cli_args.positive_int, default=2)
 
 
 def main(args: argparse.Namespace) -> int:

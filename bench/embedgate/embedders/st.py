@@ -27,6 +27,36 @@ def check_model_dir(path: Path, where: str) -> None:
                          "modules.json); point model at a sentence-transformers model folder")
 
 
+# Models whose position ids start after the padding index (RoBERTa family): a 514-position
+# XLM-R takes 512 tokens.
+_OFFSET_POSITIONS = frozenset({"roberta", "xlm-roberta", "camembert", "longformer", "mpnet",
+                               "xlm-roberta-xl", "data2vec-text"})
+
+
+def position_limit(path: Path) -> int | None:
+    """The longest input (tokens) the model's position embeddings allow, from config.json."""
+    import json
+
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # no readable config: sentence-transformers will say so when it loads
+    limit = config.get("max_position_embeddings") if isinstance(config, dict) else None
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+        return None
+    if config.get("model_type") in _OFFSET_POSITIONS:
+        limit -= int(config.get("pad_token_id") or 1) + 1
+    return limit
+
+
+def check_max_seq_length(path: Path, max_seq_length: int | None, where: str, ref: str) -> None:
+    """A max_seq_length beyond the position embeddings would crash mid-encode: fail now."""
+    limit = position_limit(path) if max_seq_length is not None else None
+    if limit is not None and max_seq_length is not None and max_seq_length > limit:
+        raise InputError(f"{where}: max_seq_length {max_seq_length} exceeds the model's {limit} "
+                         f"position embeddings ({ref}); set at most {limit}")
+
+
 def model_path(ref: str, env: BuildEnv) -> Path:
     """A packaged alias resolves inside its package; a plain path is relative to the suite."""
     return resolve(ref) if ref.startswith(PREFIX) else env.resolve(ref)
@@ -45,6 +75,7 @@ class SentenceTransformerEmbedder:
         self.spec = spec
         self.path = model_path(spec.model, env)
         check_model_dir(self.path, where)
+        check_max_seq_length(self.path, spec.max_seq_length, where, spec.model)
         try:
             self.model = SentenceTransformer(str(self.path), device="cpu",
                                              trust_remote_code=spec.trust_remote_code)

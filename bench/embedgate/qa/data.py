@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data import content_hash, iter_jsonl, load_corpus
+from ..data import check_text_fields, content_hash, iter_jsonl, load_corpus
 from ..errors import InputError
+from ..textio import check_file, check_name, read_text
 from .normalize import contains, is_cjk
 
 
@@ -63,7 +64,7 @@ def load_squad(source_id: str, path: Path) -> QACollection:
     raw = _read_json(path)
     data = raw.get("data") if isinstance(raw, dict) else None
     if not isinstance(data, list) or not data:
-        raise InputError(f'{path}: not SQuAD format: expected '
+        raise InputError(f'{path}: not SQuAD format; the file must hold '
                          '{"data": [{"paragraphs": [...]}]}')
     doc_ids: list[str] = []
     doc_texts: list[str] = []
@@ -115,14 +116,12 @@ def _squad_item(qa: dict[str, Any], doc_id: str, where: str, seen: set[str]) -> 
 
 
 def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise InputError(f"{path}: QA file not found; check the source path in the suite")
+    text = read_text(path, "QA file")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+        raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); fix the syntax "
+                         "(SQuAD JSON is one object)") from None
 
 
 def _list(obj: Any, key: str, path: Path, where: str) -> list[dict[str, Any]]:
@@ -135,17 +134,17 @@ def _list(obj: Any, key: str, path: Path, where: str) -> list[dict[str, Any]]:
 # -- BEIR corpus + answers JSONL -----------------------------------------------------------------
 def load_beir_answers(source_id: str, corpus_dir: Path, answers_path: Path) -> QACollection:
     """A BEIR folder's corpus.jsonl plus answers lines {id, question, answers, doc_id[, lang]}."""
-    corpus_p = corpus_dir / "corpus.jsonl"
+    corpus_p = check_name(corpus_dir, "QA corpus path") / "corpus.jsonl"
     if not corpus_p.is_file():
         raise InputError(f"{corpus_p}: not found; path must be a BEIR folder holding corpus.jsonl")
-    if not answers_path.is_file():
-        raise InputError(f"{answers_path}: answers file not found; check `answers` in the suite")
+    check_file(answers_path, "answers file")
     doc_ids, doc_texts, _ = load_corpus(corpus_p)
     texts = dict(zip(doc_ids, doc_texts))
     items: list[QAItem] = []
     seen: set[str] = set()
     empty = 0
-    for lineno, obj in iter_jsonl(answers_path):
+    for lineno, obj in iter_jsonl(answers_path, "answers file"):
+        check_text_fields(obj, ("question", "lang"), answers_path, lineno)
         if not str(obj.get("question") or "").strip():
             empty += 1  # counted and reported, like BEIR queries without text
             continue

@@ -7,15 +7,17 @@ directly (`kind: sentence-transformers, model: <folder>`) or through `kind: reci
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from .. import cli_args
+from ..textio import check_file
 
 
 def add_parser(sub: Any) -> None:
     cmd = sub.add_parser("finetune", help="train a fine-tune recipe (cached by content hash)")
     cmd.add_argument("recipe", help="recipe YAML file")
     cmd.add_argument("--stage", help="stop after this stage (default: the last)")
-    cmd.add_argument("--threads", type=int, help="CPU threads for training (default: all cores)")
+    cmd.add_argument("--threads", type=cli_args.threads, help="CPU threads for training (default: all cores)")
     cmd.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     cmd.set_defaults(func=main)
 
@@ -27,7 +29,7 @@ def main(args: argparse.Namespace) -> int:
     from .train import ensure_trained
 
     _threads(args.threads or os.cpu_count() or 1)
-    loaded = load_recipe(Path(args.recipe))
+    loaded = load_recipe(check_file(args.recipe, "recipe file"))
     trained = ensure_trained(loaded, args.stage, progress=not args.quiet)
     for line in summary(trained.records, trained.trained):
         print(line)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data import iter_jsonl, load_beir
+from ..textio import read_lines
 from ..errors import InputError
 from .recipe import DataSpec, LoadedRecipe
 
@@ -121,20 +122,17 @@ def _from_pairs(path: Path, where: str) -> TrainingData:
 
 
 def _read_pairs(path: Path, where: str) -> list[tuple[int, str, str]]:
-    if not path.is_file():
+    if "\0" not in str(path) and not path.exists():
         raise InputError(f"{where}: pairs file {path} not found; check data.pairs")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
     rows: list[tuple[int, str, str]] = []
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in read_lines(path, "training pairs file"):
         if not line.strip() or (lineno == 1 and line.strip().lower().split("\t") == ["query", "positive"]):
             continue
         parts = line.split("\t")
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
             raise InputError(f"{path}:{lineno}: expected 'query<TAB>positive passage' "
-                             f"(2 non-empty columns), got {len(parts)} column(s)")
+                             f"(2 non-empty columns), got {len(parts)} column(s); separate query and "
+                             "passage with one tab")
         rows.append((lineno, parts[0].strip(), parts[1].strip()))
     return rows
 
