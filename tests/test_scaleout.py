@@ -72,7 +72,9 @@ cache: {{commit_every: 8}}
     runs = {}
     for name, extra in (("ray", ["--ray"]), ("single", [])):
         out = tmp_path / name
-        assert main(["run", str(suite), "--out", str(out), "-q", "--no-cache", *extra]) == 0
+        # Two threads in both runs, whatever this machine has: the workers must match the driver.
+        assert main(["run", str(suite), "--out", str(out), "-q", "--no-cache", "--threads", "2",
+                     *extra]) == 0
         runs[name] = RunResult.load(out / "results.json")
     ray_run, single = runs["ray"], runs["single"]
     assert [(m.metric, m.value) for m in ray_run.metrics] == \
@@ -81,6 +83,6 @@ cache: {{commit_every: 8}}
     assert (tmp_path / "ray" / "runs" / "minilm__domain.trec").read_text() == \
         (tmp_path / "single" / "runs" / "minilm__domain.trec").read_text()
     enc = ray_run.details["retrieval/minilm/domain"]["encode"]
-    assert enc["workers"].startswith("ray, 2 workers") and enc["computed"] > 30
+    assert enc["workers"].startswith("ray, 2 workers × 2 threads") and enc["computed"] > 30
     assert single.details["retrieval/minilm/domain"]["encode"]["workers"] == "this process"
     assert np.isfinite(ray_run.timings["encode_s"])

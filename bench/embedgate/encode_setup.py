@@ -44,7 +44,7 @@ def encode_options(loaded: LoadedSuite, cli: EncodeOverrides, output_dir: Path) 
                    else default_dir())
 
 
-def chunk_runner(loaded: LoadedSuite, cli: EncodeOverrides) -> ChunkRunner | None:
+def chunk_runner(loaded: LoadedSuite, cli: EncodeOverrides, threads: int) -> ChunkRunner | None:
     """A Ray runner when the CLI or the suite asks for one; None: encode in this process."""
     ray_spec = loaded.suite.scale.ray
     if cli.ray is None and ray_spec is None:
@@ -53,8 +53,11 @@ def chunk_runner(loaded: LoadedSuite, cli: EncodeOverrides) -> ChunkRunner | Non
 
     address = cli.ray if cli.ray is not None else (ray_spec.address if ray_spec else None)
     return RayRunner(address=None if address in (None, LOCAL_RAY) else address,
-                     num_cpus=ray_spec.num_cpus if ray_spec else None)
+                     num_cpus=ray_spec.num_cpus if ray_spec else None, threads=threads)
 
 
-def build_pipeline(loaded: LoadedSuite, cli: EncodeOverrides, output_dir: Path) -> EncodePipeline:
-    return EncodePipeline.create(encode_options(loaded, cli, output_dir), chunk_runner(loaded, cli))
+def build_pipeline(loaded: LoadedSuite, cli: EncodeOverrides, output_dir: Path,
+                   threads: int) -> EncodePipeline:
+    """`threads`: the run's thread count, which Ray workers use too (bit-identical vectors)."""
+    return EncodePipeline.create(encode_options(loaded, cli, output_dir),
+                                 chunk_runner(loaded, cli, threads))

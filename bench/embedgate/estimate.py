@@ -83,7 +83,7 @@ def estimate_suite(loaded: LoadedSuite) -> list[Estimate]:
     jobs = plan_jobs(loaded, load_datasets(loaded))
     out: list[Estimate] = []
     with tempfile.TemporaryDirectory(prefix="embedgate-dry-run-") as scratch:
-        pipeline = build_pipeline(loaded, EncodeOverrides(no_cache=True), Path(scratch))
+        pipeline = build_pipeline(loaded, EncodeOverrides(no_cache=True), Path(scratch), 1)
         try:
             for spec in specs:
                 dry = DryRunEmbedder(spec)

@@ -138,7 +138,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     gates = gating.plan(loaded, baseline)  # a bad or incomparable baseline fails before models
     gating.preflight(gates, {d.id: {"sha256": d.sha256} for d in datasets.values()})
     ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress)
-    pipeline = build_pipeline(loaded, encode or EncodeOverrides(), target)
+    pipeline = build_pipeline(loaded, encode or EncodeOverrides(), target, n_threads)
     ctx.encode_fn = pipeline  # cache, dedupe, memmap: tiers see none of it
     results: list[TierResult] = []
     infos: dict[str, dict[str, Any]] = {}
