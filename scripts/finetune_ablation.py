@@ -21,10 +21,10 @@ from typing import Any
 
 import yaml
 
-from embedgate.config import load_suite
-from embedgate.errors import EmbedgateError
+from embedgate.suite import load_suite
+from embedgate.infra.errors import EmbedgateError
 from embedgate.recipes.delta import Delta, deltas, query_slices, to_markdown
-from embedgate.runner import run_suite
+from embedgate.run.runner import run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "suites" / "recipes" / "m3e-medical.yaml"

@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from embedgate.errors import EmbedgateError
+from embedgate.infra.errors import EmbedgateError
 from embedgate.recipes.delta import deltas, query_slices, to_markdown
-from embedgate.results import RunResult
+from embedgate.results.schema import RunResult
 
 
 def main(argv: list[str] | None = None) -> int:

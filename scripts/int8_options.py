@@ -21,13 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from embedgate.data import Collection, load_beir
-from embedgate.embedders.onnx import OnnxEncoder
-from embedgate.errors import InfraError
-from embedgate.index import exact_search, to_run
-from embedgate.metrics import mean, parse_metric, per_query
-from embedgate.onnx_export import DEFAULT_INT8, MODEL_FILE, QuantRecipe, export_fp32, quantize_int8
-from embedgate.packaged import resolve
+from embedgate.inputs.beir import Collection, load_beir
+from embedgate.embedders.onnx.embedder import OnnxEncoder
+from embedgate.infra.errors import InfraError
+from embedgate.algorithms.search import exact_search, to_run
+from embedgate.algorithms.ir import mean, parse_metric, per_query
+from embedgate.embedders.onnx.export import (
+    DEFAULT_INT8, MODEL_FILE, QuantRecipe, export_fp32, quantize_int8,
+)
+from embedgate.infra.packaged import resolve
 
 ALL_OPS = ("MatMul", "Attention", "EmbedLayerNormalization", "Gather")
 GRID: dict[str, tuple[bool, QuantRecipe]] = {  # name: (quantise the fused FP32?, recipe)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from embedgate.embedders.base import Role
-from embedgate.encoding import EncodeOptions, EncodePipeline
+from embedgate.encode.pipeline import EncodeOptions, EncodePipeline
 
 from .keyword_embedder import KeywordEmbedder
 

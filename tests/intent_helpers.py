@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedgate.config import LoadedSuite, load_suite
+from embedgate.suite import LoadedSuite, load_suite
 from embedgate.embedders.base import EmbedderInfo, Role, l2_normalise
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.config import OnnxSpec, SentenceTransformersSpec
-from embedgate.registry import BuildEnv
+from embedgate.suite import OnnxSpec, SentenceTransformersSpec
+from embedgate.embedders.registry import BuildEnv
 
 M3E = "packaged:m3e-small"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from embedgate.config import load_suite
-from embedgate.context import RunContext
-from embedgate.results import TierResult
-from embedgate.tiers import qa
+from embedgate.suite import load_suite
+from embedgate.tiers.context import RunContext
+from embedgate.results.schema import TierResult
+from embedgate.tiers.qa import tier as qa
 
 from .conftest import write_beir
 from .keyword_embedder import KeywordEmbedder

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from embedgate import runner
-from embedgate.config import load_suite
-from embedgate.context import RunContext
-from embedgate.results import RunResult
+from embedgate.run import runner
+from embedgate.suite import load_suite
+from embedgate.tiers.context import RunContext
+from embedgate.results.schema import RunResult
 
 from .conftest import write_beir
 from .keyword_embedder import KeywordEmbedder

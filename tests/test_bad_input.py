@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
+from embedgate.cli.entry import main
 
 from .conftest import write_beir
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from embedgate import cli_args
-from embedgate.cli import build_parser, main
+from embedgate.infra import cli_args
+from embedgate.cli.entry import build_parser, main
 
 from .conftest import write_beir
 
@@ -453,7 +453,7 @@ def test_every_numeric_option_is_range_checked() -> None:
 
 def test_an_unexpected_exception_is_one_line_exit_4(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    import embedgate.cli as cli
+    from embedgate.cli import entry as cli
 
     def boom(args: object) -> int:
         raise RuntimeError("kaput\nsecond line")
@@ -491,7 +491,7 @@ def test_ctrl_c_keeps_finished_chunks_and_writes_no_results(tmp_path: Path) -> N
     a re-run (over just the committed documents, so the re-run encodes nothing but queries)."""
     import random
 
-    from embedgate.cache import text_key
+    from embedgate.encode.cache import text_key
 
     rng = random.Random(0)
     words = [f"w{i}" for i in range(2000)]

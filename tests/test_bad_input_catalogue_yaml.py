@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
-from embedgate.errors import InputError
-from embedgate.metrics import parse_metric, per_query
+from embedgate.cli.entry import main
+from embedgate.infra.errors import InputError
+from embedgate.algorithms.ir import parse_metric, per_query
 from embedgate.pytest_plugin import _declares_gates
-from embedgate.yamlsrc import load_yaml
+from embedgate.suite.yamlsrc import load_yaml
 
 from .conftest import write_beir
 

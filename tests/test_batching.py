@@ -6,8 +6,8 @@ import doctest
 import numpy as np
 import pytest
 
-from embedgate import batching
-from embedgate.batching import plan_batches, plan_stats, restore_order
+from embedgate.embedders import batching
+from embedgate.embedders.batching import plan_batches, plan_stats, restore_order
 
 
 def test_sorted_longest_first_and_cut_by_count() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedgate.config import SentenceTransformersSpec
-from embedgate.registry import BuildEnv
+from embedgate.suite import SentenceTransformersSpec
+from embedgate.embedders.registry import BuildEnv
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ import numpy as np
 
 from embedgate.benchmarks.common import sample_beir
 from embedgate.benchmarks.synthetic import HashEmbedder, synthetic_texts
-from embedgate.cli import main
-from embedgate.data import load_beir
+from embedgate.cli.entry import main
+from embedgate.inputs.beir import load_beir
 
 from .conftest import FIXTURES
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.cache import DB_NAME, EmbeddingCache, fingerprint, text_key
-from embedgate.cli import main
-from embedgate.config import RetrievalTier
-from embedgate.context import RunContext
-from embedgate.data import load_beir
-from embedgate.encoding import EncodeOptions, EncodePipeline
+from embedgate.encode.cache import DB_NAME, EmbeddingCache, fingerprint, text_key
+from embedgate.cli.entry import main
+from embedgate.suite import RetrievalTier
+from embedgate.tiers.context import RunContext
+from embedgate.inputs.beir import load_beir
+from embedgate.encode.pipeline import EncodeOptions, EncodePipeline
 from embedgate.tiers import retrieval
 
 from .conftest import FIXTURES
@@ -165,8 +165,8 @@ def test_open_returns_none_on_a_non_database(tmp_path: Path, caplog) -> None:
 
 
 def test_cache_dir_precedence(tmp_path: Path, write_suite, monkeypatch) -> None:
-    from embedgate.config import load_suite
-    from embedgate.encode_setup import EncodeOverrides, encode_options
+    from embedgate.suite import load_suite
+    from embedgate.encode.setup import EncodeOverrides, encode_options
 
     body = ("name: p\nembedders: [{id: m, kind: sentence-transformers, model: m}]\ntiers: {}\n"
             "cache: {dir: suite-cache, commit_every: 7}\n")

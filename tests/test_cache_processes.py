@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embedgate.cache import DB_NAME
-from embedgate.encoding import EncodeOptions, EncodePipeline
+from embedgate.encode.cache import DB_NAME
+from embedgate.encode.pipeline import EncodeOptions, EncodePipeline
 
 from .cache_worker import synthetic_texts
 from .conftest import ROOT

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
-from embedgate.results import RunResult
+from embedgate.cli.entry import main
+from embedgate.results.schema import RunResult
 
 from .conftest import FIXTURES, ROOT, SCIFACT
 

@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from embedgate.cli import main
-from embedgate.results import RunResult
-from embedgate.verdict import Verdict
+from embedgate.cli.entry import main
+from embedgate.results.schema import RunResult
+from embedgate.results.verdict import Verdict
 
 from .conftest import FIXTURES, ROOT
 from .gate_helpers import tiny_beir
@@ -135,8 +135,8 @@ gates:
 
 
 def test_report_shows_the_verdict() -> None:
-    from embedgate.config import load_suite
-    from embedgate.gating import plan
+    from embedgate.suite import load_suite
+    from embedgate.judge.gating import plan
     from embedgate.report.render import render
 
     run = RunResult.load(ROOT / "reports" / "baselines" / "quickstart.json")

@@ -5,12 +5,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from embedgate.compare import CompareReport, compare
-from embedgate.compare_render import to_markdown
-from embedgate.errors import InputError
-from embedgate.junit import compare_xml
-from embedgate.results import RunResult
-from embedgate.stats import holm, paired_arrays
+from embedgate.judge.compare import CompareReport, compare
+from embedgate.report.markdown import to_markdown
+from embedgate.infra.errors import InputError
+from embedgate.report.junit import compare_xml
+from embedgate.results.schema import RunResult
+from embedgate.algorithms.stats import holm, paired_arrays
 from scipy import stats as sps
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -93,7 +93,7 @@ def test_outputs_markdown_junit_json() -> None:
 
 
 def test_a_run_with_several_embedders_writes_its_leaderboards(tmp_path: Path) -> None:
-    from embedgate import bakeoff
+    from embedgate.run import bakeoff
 
     path = bakeoff.write(_load("pass"), tmp_path)
     assert path == tmp_path / "compare.md" and "**Winner: m3e-small**" in path.read_text()

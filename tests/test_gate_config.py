@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from embedgate.cli import main
-from embedgate.config import load_suite
-from embedgate.errors import InputError
-from embedgate.thresholds import Bound, Drop, parse_bound, parse_drop
+from embedgate.cli.entry import main
+from embedgate.suite import load_suite
+from embedgate.infra.errors import InputError
+from embedgate.suite.thresholds import Bound, Drop, parse_bound, parse_drop
 
 from .conftest import FIXTURES
 

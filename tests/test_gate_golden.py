@@ -5,11 +5,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from embedgate.config import GateSpec, load_suite
-from embedgate.errors import InputError
-from embedgate.gate import evaluate
-from embedgate.gating import plan
-from embedgate.results import RunResult
+from embedgate.suite import GateSpec, load_suite
+from embedgate.infra.errors import InputError
+from embedgate.judge.gates import evaluate
+from embedgate.judge.gating import plan
+from embedgate.results.schema import RunResult
 
 GOLDEN = Path(__file__).parent / "golden"
 

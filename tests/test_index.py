@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.config import IndexSpec, RetrievalTier
-from embedgate.context import RunContext
-from embedgate.data import load_beir
+from embedgate.suite import IndexSpec, RetrievalTier
+from embedgate.tiers.context import RunContext
+from embedgate.inputs.beir import load_beir
 from embedgate.embedders.base import l2_normalise
-from embedgate.encoding import EncodeOptions, EncodePipeline
-from embedgate.index import exact_search, recall_at_k, search
+from embedgate.encode.pipeline import EncodeOptions, EncodePipeline
+from embedgate.algorithms.search import exact_search, recall_at_k, search
 from embedgate.tiers import retrieval
 
 from .conftest import FIXTURES

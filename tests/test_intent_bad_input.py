@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
-from embedgate.projection import umap_available
+from embedgate.cli.entry import main
+from embedgate.algorithms.projection import umap_available
 
 from .intent_helpers import write_csv
 

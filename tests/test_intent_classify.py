@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedgate.classify import knn_predict, make_folds, probe_predict, score
+from embedgate.algorithms.classify import knn_predict, make_folds, probe_predict, score
 from embedgate.embedders.base import l2_normalise
 
 # Train: A at (1,0) and (.8,.6); B at (0,1) and (-.6,.8). Label codes: A=0, B=1.

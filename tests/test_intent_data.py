@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.errors import InputError
-from embedgate.intent_data import check_cross_validation, check_split, load_intents
+from embedgate.infra.errors import InputError
+from embedgate.inputs.intents import check_cross_validation, check_split, load_intents
 
 from .conftest import FIXTURES
 from .intent_helpers import write_csv

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.config import IntentSource, IntentTier
-from embedgate.context import RunContext
+from embedgate.suite import IntentSource, IntentTier
+from embedgate.tiers.context import RunContext
 from embedgate.tiers import intent
 
 from .conftest import FIXTURES
@@ -85,7 +85,7 @@ def test_cross_validation_is_seeded_and_deterministic(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_m3e_small_beats_minilm_on_chinese_finance_intents(tmp_path: Path) -> None:
-    from embedgate.config import SentenceTransformersSpec
+    from embedgate.suite import SentenceTransformersSpec
     from embedgate.embedders.st import SentenceTransformerEmbedder
 
     data = _prepared(tmp_path, FIXTURES / "intent" / "finance_zh.csv")

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from embedgate import intrinsic_metrics as im
+from embedgate.algorithms import geometry as im
 
 
 def test_roc_auc_counts_pairs_won() -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate import lexicons
-from embedgate.errors import InputError
-from embedgate.packaged import package_dir
-from embedgate.pairs import LABELS, PairSet, load_tsv, sample_items
+from embedgate.inputs import lexicons
+from embedgate.infra.errors import InputError
+from embedgate.infra.packaged import package_dir
+from embedgate.inputs.pairs import LABELS, PairSet, load_tsv, sample_items
 
 from .conftest import FIXTURES
 

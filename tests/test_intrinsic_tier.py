@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate import intrinsic_metrics as im
-from embedgate.cli import main
-from embedgate.config import IntrinsicTier
-from embedgate.context import RunContext
+from embedgate.algorithms import geometry as im
+from embedgate.cli.entry import main
+from embedgate.suite import IntrinsicTier
+from embedgate.tiers.context import RunContext
 from embedgate.embedders.base import EmbedderInfo, Role
-from embedgate.pairs import Candidate, PairGroup, PairSet
-from embedgate.results import RunResult
+from embedgate.inputs.pairs import Candidate, PairGroup, PairSet
+from embedgate.results.schema import RunResult
 from embedgate.tiers import intrinsic
 
 from .conftest import FIXTURES

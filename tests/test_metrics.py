@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from embedgate.metrics import mean, parse_metric, per_query
+from embedgate.algorithms.ir import mean, parse_metric, per_query
 
 QRELS = {"q1": {"d1": 1, "d3": 1}, "q2": {"d2": 1}, "q3": {"d1": 2, "d2": 1}}
 RUN = {

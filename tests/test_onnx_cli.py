@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
-from embedgate.onnx_export import META_FILE, MODEL_FILE, ensure_export
-from embedgate.packaged import resolve
+from embedgate.cli.entry import main
+from embedgate.embedders.onnx.export import META_FILE, MODEL_FILE, ensure_export
+from embedgate.infra.packaged import resolve
 
 from .onnx_helpers import M3E, shared_onnx_cache  # noqa: F401 - autouse fixture
 
@@ -63,7 +63,7 @@ def test_corrupt_onnx_file(fp32_copy: Path, tmp_path: Path,
 def test_corrupt_onnx_file_with_matching_metadata(fp32_copy: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """Corrupted before its metadata was written: the hash agrees, onnxruntime cannot read it."""
-    from embedgate.hashing import file_sha256
+    from embedgate.infra.hashing import file_sha256
 
     model = fp32_copy / MODEL_FILE
     model.write_bytes(b"this is not a protobuf" * 100)

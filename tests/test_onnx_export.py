@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.embedders.onnx import pool
-from embedgate.onnx_export import (MODEL_FILE, cache_root, check_export, ensure_export,
-                                   publish_dir, read_meta)
-from embedgate.packaged import resolve
-from embedgate.registry import build_embedder
+from embedgate.embedders.onnx.embedder import pool
+from embedgate.embedders.onnx.export import (
+    MODEL_FILE, cache_root, check_export, ensure_export, publish_dir, read_meta,
+)
+from embedgate.infra.packaged import resolve
+from embedgate.embedders.registry import build_embedder
 
 from .conftest import FIXTURES
 from .onnx_helpers import M3E, m3e_env, shared_onnx_cache  # noqa: F401 - autouse fixture

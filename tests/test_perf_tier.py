@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.cli import main
-from embedgate.config import PerfTier, load_suite
-from embedgate.errors import InfraError
-from embedgate.perf_pool import WorkerPool
-from embedgate.results import MetricRow, RunResult, TierResult
-from embedgate.tiers.perf import cosine_drift, default_pairs, quality_delta, summarise
+from embedgate.cli.entry import main
+from embedgate.suite import PerfTier, load_suite
+from embedgate.infra.errors import InfraError
+from embedgate.tiers.perf.pool import WorkerPool
+from embedgate.results.schema import MetricRow, RunResult, TierResult
+from embedgate.tiers.perf.tier import cosine_drift, default_pairs, quality_delta, summarise
 
 from .conftest import FIXTURES, write_beir
 from .onnx_helpers import shared_onnx_cache  # noqa: F401 - autouse fixture

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
-from embedgate.config import PluginSpec, load_suite
-from embedgate.errors import InputError
-from embedgate.plugins import plugin_kinds
-from embedgate.registry import embedder_factory
+from embedgate.cli.entry import main
+from embedgate.suite import EMBEDDER_KINDS, PluginSpec, load_suite
+from embedgate.infra.errors import InputError
+from embedgate.infra.plugins import plugin_kinds
+from embedgate.embedders.registry import embedder_factory
 
 from .conftest import FIXTURES
 
@@ -62,7 +62,7 @@ PLUGIN_YAML = """  - id: grams
 
 
 def test_entry_point_is_discovered(installed: Path) -> None:
-    assert "char-ngram" in plugin_kinds()
+    assert "char-ngram" in plugin_kinds(EMBEDDER_KINDS)
     assert embedder_factory("char-ngram").__name__ == "CharNgramEmbedder"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
+from embedgate.cli.entry import main
 
 from .qa_helpers import toy_suite
 

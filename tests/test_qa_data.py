@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.errors import InputError
-from embedgate.qa.data import (QAItem, chunk_text, detect_lang, gold_passage, load_beir_answers,
-                               load_squad)
-from embedgate.qa.plan import seeded_sample
+from embedgate.infra.errors import InputError
+from embedgate.tiers.qa.data import (
+    QAItem, chunk_text, detect_lang, gold_passage, load_beir_answers, load_squad,
+)
+from embedgate.tiers.qa.plan import seeded_sample
 
 from .conftest import FIXTURES, SHARED
 

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.config import LlmReaderSpec
-from embedgate.qa.data import gold_passage, load_beir_answers
-from embedgate.qa.gencache import GenerationCache
-from embedgate.qa.readers.base import ReadRequest
-from embedgate.qa.readers.llm import LlmReader
-from embedgate.qa.scoring import judge
+from embedgate.suite import LlmReaderSpec
+from embedgate.tiers.qa.data import gold_passage, load_beir_answers
+from embedgate.tiers.qa.gencache import GenerationCache
+from embedgate.tiers.qa.readers.base import ReadRequest
+from embedgate.tiers.qa.readers.llm import LlmReader
+from embedgate.tiers.qa.scoring import judge
 
 from .conftest import FIXTURES
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from embedgate.qa.normalize import best, contains, exact_match, f1, normalize, tokens
+from embedgate.tiers.qa.normalize import best, contains, exact_match, f1, normalize, tokens
 
 
 def test_english_follows_squad() -> None:

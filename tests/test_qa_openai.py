@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
-from embedgate.errors import InfraError
+from embedgate.cli.entry import main
+from embedgate.infra.errors import InfraError
 
 from .qa_helpers import EXPECTED, attributions, run_toy, toy_suite
 from .servers.chat_server import ChatServer, running

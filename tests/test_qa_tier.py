@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.config import ExtractiveReaderSpec, load_suite
-from embedgate.qa.gencache import FILE_NAME, GenerationCache, cache_file, cache_key
-from embedgate.qa.normalize import contains
-from embedgate.qa.readers.base import CachedGenerator, ReadRequest
-from embedgate.qa.readers.extractive import ExtractiveReader, split_units
-from embedgate.qa.retrieve import ChunkedCorpus, search_documents
+from embedgate.suite import ExtractiveReaderSpec, load_suite
+from embedgate.tiers.qa.gencache import FILE_NAME, GenerationCache, cache_file, cache_key
+from embedgate.tiers.qa.normalize import contains
+from embedgate.tiers.qa.readers.base import CachedGenerator, ReadRequest
+from embedgate.tiers.qa.readers.extractive import ExtractiveReader, split_units
+from embedgate.tiers.qa.retrieve import ChunkedCorpus, search_documents
 
 from .keyword_embedder import KeywordEmbedder
 from .qa_helpers import CORPUS, EXPECTED, attributions, run_toy, toy_suite

@@ -7,14 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from embedgate.cli import main
-from embedgate.errors import InputError
+from embedgate.cli.entry import main
+from embedgate.infra.errors import InputError
 from embedgate.recipes.losses import build_loss, describe
-from embedgate.recipes.recipe import (
-    DomainAdaptationStage,
-    SupervisedStage,
-    load_recipe,
-)
+from embedgate.recipes.recipe import DomainAdaptationStage, SupervisedStage, load_recipe
 
 from .conftest import write_beir
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.errors import InputError
+from embedgate.infra.errors import InputError
 from embedgate.recipes import examples
 from embedgate.recipes.data import load_training_data
 from embedgate.recipes.mining import MiningResult, Negative, StrategyStats

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from embedgate.recipes.delta import delta, deltas, query_slices, to_markdown
-from embedgate.results import MetricRow, PerQuery, RunResult, SuiteInfo
+from embedgate.results.schema import MetricRow, PerQuery, RunResult, SuiteInfo
 
 BASE = {"m1": 0.5, "m2": 0.0, "m3": 1.0, "l1": 1.0, "l2": 0.5}
 TUNED = {"m1": 1.0, "m2": 0.5, "m3": 1.0, "l1": 0.5, "l2": 0.5}

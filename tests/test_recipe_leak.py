@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.cli import main
-from embedgate.config import load_suite
+from embedgate.cli.entry import main
+from embedgate.suite import load_suite
 from embedgate.recipes.leak import check_suite, find_leaks
-from embedgate.runner import load_datasets, plan_jobs
+from embedgate.run.runner import load_datasets, plan_jobs
 
 from .conftest import write_beir
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from embedgate.cli import main
+from embedgate.cli.entry import main
 from embedgate.recipes import store
 from embedgate.recipes.recipe import load_recipe
 from embedgate.recipes.train import TrainedModel, ensure_trained
@@ -105,7 +105,7 @@ def _state(path: Path) -> dict[str, torch.Tensor]:
 
 
 def test_training_moves_weights_and_lowers_training_loss(trained: Trained) -> None:
-    from embedgate.packaged import resolve
+    from embedgate.infra.packaged import resolve
 
     assert trained.first.trained == ["domain_adaptation", "supervised"]
     sup = trained.first.records[-1]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from embedgate.report.render import render
 from embedgate.report.sections.finetune import find_base
-from embedgate.results import RunResult
-from embedgate.stats import paired_test
+from embedgate.results.schema import RunResult
+from embedgate.algorithms.stats import paired_test
 
 GOLDEN = Path(__file__).parent / "golden" / "finetune.json"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from embedgate.report.charts import fmt
 from embedgate.report.render import render
-from embedgate.results import RunResult
+from embedgate.results.schema import RunResult
 
 GOLDEN = Path(__file__).parent / "golden" / "perf.json"
 SVG = "{http://www.w3.org/2000/svg}"

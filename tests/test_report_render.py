@@ -12,10 +12,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from embedgate.cli import main
+from embedgate.cli.entry import main
 from embedgate.report.render import render, render_file
-from embedgate.results import RunResult
-from embedgate.verdict import GateOutcome, Verdict
+from embedgate.results.schema import RunResult
+from embedgate.results.verdict import GateOutcome, Verdict
 
 from .report_helpers import IMG, XSS, keyword_result, toy_embedders, write_toy_suite
 
@@ -144,7 +144,7 @@ def test_baseline_comparison_and_default_baseline(toy: RunResult, tmp_path: Path
 
 
 def test_retrieval_interval_is_the_seeded_bootstrap(toy: RunResult) -> None:
-    from embedgate.stats import bootstrap_ci
+    from embedgate.algorithms.stats import bootstrap_ci
 
     values = toy.values("kw-flat", "retrieval", "toy", "nDCG@5")
     assert values is not None
@@ -166,7 +166,7 @@ def test_cli_report_with_baseline_and_out(toy: RunResult, tmp_path: Path, capsys
 
 
 def test_leaderboard_marks_follow_the_holm_adjusted_p_values() -> None:
-    from embedgate.compare import Board, Comparison, Entry
+    from embedgate.judge.compare import Board, Comparison, Entry
     from embedgate.report.sections.leaderboard import TIED, WINNER, WORSE, _matrix
 
     def board(p_b: float, p_c: float, winner: str | None) -> Board:

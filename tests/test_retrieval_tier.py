@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from embedgate.config import RetrievalTier
-from embedgate.context import RunContext
-from embedgate.data import load_beir
+from embedgate.suite import RetrievalTier
+from embedgate.tiers.context import RunContext
+from embedgate.inputs.beir import load_beir
 from embedgate.tiers import retrieval
 
 from .conftest import FIXTURES, write_beir
@@ -61,9 +61,9 @@ def test_metrics_equal_ranx_on_fixture_run() -> None:
     """
     from ranx import Qrels, Run, evaluate
 
-    from embedgate.config import SentenceTransformersSpec
+    from embedgate.suite import SentenceTransformersSpec
     from embedgate.embedders.st import SentenceTransformerEmbedder
-    from embedgate.registry import BuildEnv
+    from embedgate.embedders.registry import BuildEnv
 
     data = load_beir("domain", FIXTURES / "domain", "test")
     params = RetrievalTier(metrics=["nDCG@10", "RR@10", "R@5", "P@5", "AP@100"], top_k=100)

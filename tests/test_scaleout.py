@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.cli import main
-from embedgate.config import RetrievalTier
-from embedgate.context import RunContext
-from embedgate.data import load_beir
-from embedgate.encoding import EncodeOptions, EncodePipeline
-from embedgate.results import RunResult
+from embedgate.cli.entry import main
+from embedgate.suite import RetrievalTier
+from embedgate.tiers.context import RunContext
+from embedgate.inputs.beir import load_beir
+from embedgate.encode.pipeline import EncodeOptions, EncodePipeline
+from embedgate.results.schema import RunResult
 from embedgate.tiers import retrieval
 
 from .conftest import FIXTURES
@@ -29,7 +29,7 @@ def local_ray() -> Iterator[None]:
 
     import ray
 
-    from embedgate.scaleout import RayRunner
+    from embedgate.encode.ray import RayRunner
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     owner = RayRunner(num_cpus=2)  # starts Ray the way `embedgate run --ray` does
@@ -39,7 +39,7 @@ def local_ray() -> Iterator[None]:
 
 
 def test_ray_pipeline_equals_local_on_the_retrieval_tier(local_ray: None, tmp_path: Path) -> None:
-    from embedgate.scaleout import RayRunner
+    from embedgate.encode.ray import RayRunner
 
     data = load_beir("domain", FIXTURES / "domain", "test")
     params = RetrievalTier(metrics=["nDCG@10", "RR@10"], top_k=20)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedgate.projection import pca_2d, project, silhouette, umap_available
+from embedgate.algorithms.projection import pca_2d, project, silhouette, umap_available
 
 
 def test_pca_of_points_on_a_line_by_hand() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.context import RunContext
-from embedgate.data import load_beir
-from embedgate.errors import InputError
-from embedgate.map_sources import from_collection, from_pairs
-from embedgate.tiers import space_map
+from embedgate.tiers.context import RunContext
+from embedgate.inputs.beir import load_beir
+from embedgate.infra.errors import InputError
+from embedgate.tiers.space_map.sources import from_collection, from_pairs
+from embedgate.tiers.space_map import tier as space_map
 
 from .conftest import FIXTURES, write_beir
 from .intent_helpers import loaded_suite, write_csv
@@ -46,7 +46,7 @@ def suite(tmp_path: Path):
 
 
 def _prepare(loaded):
-    from embedgate.runner import load_datasets
+    from embedgate.run.runner import load_datasets
 
     params = loaded.suite.tiers.space_map
     return params, dict(space_map.prepare(params, loaded, load_datasets(loaded)))

@@ -5,8 +5,8 @@ import itertools
 
 import numpy as np
 import pytest
-from embedgate.errors import InputError
-from embedgate.stats import bootstrap_ci, holm, paired_arrays, paired_test
+from embedgate.infra.errors import InputError
+from embedgate.algorithms.stats import bootstrap_ci, holm, paired_arrays, paired_test
 from scipy import stats as sps
 
 

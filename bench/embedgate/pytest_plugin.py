@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .config import LoadedSuite
-    from .verdict import GateOutcome, Verdict
+    from embedgate.suite import LoadedSuite
+    from embedgate.results.verdict import GateOutcome, Verdict
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,8 +51,8 @@ def _declares_gates(path: Path) -> bool:
     """Cheap look before collecting; unreadable YAML is collected so its error is shown.
 
     Reads through `load_yaml`, whose limits keep an alias bomb from hanging collection."""
-    from .errors import InputError
-    from .yamlsrc import load_yaml
+    from embedgate.infra.errors import InputError
+    from embedgate.suite.yamlsrc import load_yaml
 
     try:
         data = load_yaml(path).data
@@ -76,8 +76,8 @@ class SuiteFile(pytest.File):
     _error: Exception | None = None
 
     def collect(self) -> list[GateItem]:
-        from .config import load_suite
-        from .errors import EmbedgateError
+        from embedgate.suite import load_suite
+        from embedgate.infra.errors import EmbedgateError
 
         try:
             self.loaded = load_suite(self.path)
@@ -99,7 +99,7 @@ class SuiteFile(pytest.File):
 
 
 def _judge(loaded: LoadedSuite, config: pytest.Config) -> Verdict:
-    from . import gating
+    from embedgate.judge import gating
 
     results_opt = config.getoption("embedgate_results")
     baseline_opt = config.getoption("embedgate_baseline")
@@ -109,8 +109,8 @@ def _judge(loaded: LoadedSuite, config: pytest.Config) -> Verdict:
 
 
 def _saved(path: Path, loaded: LoadedSuite) -> Any:
-    from .errors import InputError
-    from .results import RunResult
+    from embedgate.infra.errors import InputError
+    from embedgate.results.schema import RunResult
 
     if path.is_dir():
         candidates = [path / loaded.suite.name / "results.json", path / "results.json"]
@@ -122,7 +122,7 @@ def _saved(path: Path, loaded: LoadedSuite) -> Any:
 
 
 def _run(loaded: LoadedSuite, config: pytest.Config, baseline: Path | None) -> Any:
-    from .runner import run_suite
+    from embedgate.run.runner import run_suite
 
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         os.environ.setdefault(key, "1")
@@ -157,7 +157,7 @@ class GateItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
-        from .errors import EmbedgateError
+        from embedgate.infra.errors import EmbedgateError
 
         if isinstance(excinfo.value, GateFailed):
             o = excinfo.value.outcome

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from embedgate.serve_openai import ApiError, EncodeTexts, OpenAIEmbeddingsServer
+from embedgate.embedders.serve import ApiError, EncodeTexts, OpenAIEmbeddingsServer
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import cli_args
-from ..batching import plan_batches, plan_stats
-from .common import default_data, interleaved, machine_load, mixed_texts, print_table
+from embedgate.infra import cli_args
+from embedgate.embedders.batching import plan_batches, plan_stats
+from embedgate.benchmarks.common import (
+    default_data, interleaved, machine_load, mixed_texts, print_table,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..config import SentenceTransformersSpec
-    from ..embedders.st import SentenceTransformerEmbedder
-    from ..registry import BuildEnv
+    from embedgate.suite import SentenceTransformersSpec
+    from embedgate.embedders.st import SentenceTransformerEmbedder
+    from embedgate.embedders.registry import BuildEnv
 
     _threads(args.threads)
     data = args.data or default_data()

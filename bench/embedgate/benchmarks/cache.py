@@ -15,8 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import (add_data_arguments, bench_data, machine_load, print_table, set_threads,
-                     write_suite)
+from embedgate.benchmarks.common import (
+    add_data_arguments, bench_data, machine_load, print_table, set_threads, write_suite,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _timed_run(args: argparse.Namespace, suite: Path, tmp: Path, name: str,
                threads: int) -> list[object]:
-    from ..results import RunResult
+    from embedgate.results.schema import RunResult
 
     out, cache = tmp / name.replace(" ", "-"), tmp / "cache"
     t0 = time.perf_counter()
@@ -60,9 +61,9 @@ def _timed_run(args: argparse.Namespace, suite: Path, tmp: Path, name: str,
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         result = RunResult.load(out / "results.json")
     else:
-        from ..config import load_suite
-        from ..encode_setup import EncodeOverrides
-        from ..runner import run_suite
+        from embedgate.suite import load_suite
+        from embedgate.encode.setup import EncodeOverrides
+        from embedgate.run.runner import run_suite
 
         result, _ = run_suite(load_suite(suite), out=out, threads=threads, progress=False,
                               encode=EncodeOverrides(cache_dir=cache))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import cli_args
+from embedgate.infra import cli_args
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SCIFACT = PROJECT_ROOT.parent / "shared" / "datasets" / "scifact"
@@ -37,7 +37,7 @@ def machine_load() -> str:
 
 def read_texts(path: Path, field: str = "text", title: bool = True) -> list[str]:
     """Texts of a BEIR jsonl file, passages as ``title + " " + text`` like the loader."""
-    from ..data import passage_text
+    from embedgate.inputs.beir import passage_text
 
     out: list[str] = []
     with path.open(encoding="utf-8") as fh:
@@ -201,7 +201,7 @@ def write_suite(tmp: Path, model: str, batch_size: int, datasets: list[tuple[str
 
 def set_threads(n: int | None) -> int:
     """Fix torch and faiss threads (as `embedgate run --threads` does); returns the count."""
-    from ..runner import configure_threads
+    from embedgate.run.runner import configure_threads
 
     threads = n or (os.cpu_count() or 1)
     configure_threads(threads)

@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import add_data_arguments, bench_data, machine_load, print_table, set_threads
+from embedgate.benchmarks.common import (
+    add_data_arguments, bench_data, machine_load, print_table, set_threads,
+)
 
 SPLITS = ["test", "train"]
 METRICS = "[nDCG@10, RR@10, R@100, AP@100]"
@@ -27,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..packaged import resolve
+    from embedgate.infra.packaged import resolve
 
     threads = set_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="embedgate-bench-") as tmp_dir:
@@ -53,10 +55,10 @@ def _load_model(model_dir: Path) -> Any:
 
 def _run_embedgate(args: argparse.Namespace, tmp: Path, data_dir: Path,
                    threads: int) -> dict[str, Any]:
-    from ..config import Tiers, load_suite
-    from ..encode_setup import EncodeOverrides
-    from ..runner import run_suite
-    from .common import write_suite
+    from embedgate.suite import Tiers, load_suite
+    from embedgate.encode.setup import EncodeOverrides
+    from embedgate.run.runner import run_suite
+    from embedgate.benchmarks.common import write_suite
 
     tiers = f"  retrieval: {{metrics: {METRICS}, top_k: 100}}"
     with_map = "space_map" in Tiers.model_fields
@@ -84,7 +86,7 @@ def _run_evaluators(args: argparse.Namespace, data_dir: Path, model_dir: Path,
     from sentence_transformers.sentence_transformer.evaluation import (
         InformationRetrievalEvaluator)
 
-    from ..data import load_beir
+    from embedgate.inputs.beir import load_beir
 
     model = _load_model(model_dir)
     out: dict[str, dict[str, float]] = {}

@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import cli_args
-from .common import machine_load, peak_rss_mib, print_table
+from embedgate.infra import cli_args
+from embedgate.benchmarks.common import machine_load, peak_rss_mib, print_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,10 +58,10 @@ def _phase(n: int, phase: str, args: argparse.Namespace, work: Path) -> dict:
 
 def _worker(n: int, dim: int, n_queries: int, top_k: int, work: Path) -> dict:
     """One phase in this process: encode through the cache, search, report peak memory."""
-    from ..cache import DB_NAME
-    from ..encoding import EncodeOptions, EncodePipeline
-    from ..index import exact_search
-    from .synthetic import HashEmbedder, synthetic_texts
+    from embedgate.encode.cache import DB_NAME
+    from embedgate.encode.pipeline import EncodeOptions, EncodePipeline
+    from embedgate.algorithms.search import exact_search
+    from embedgate.benchmarks.synthetic import HashEmbedder, synthetic_texts
 
     emb = HashEmbedder(dim)
     pipe = EncodePipeline.create(EncodeOptions(cache_dir=work / "cache",

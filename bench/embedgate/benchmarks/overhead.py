@@ -12,9 +12,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from .. import cli_args
-from .common import (Timing, add_data_arguments, bench_data, interleaved, machine_load,
-                     print_table, set_threads)
+from embedgate.infra import cli_args
+from embedgate.benchmarks.common import (
+    Timing, add_data_arguments, bench_data, interleaved, machine_load, print_table, set_threads,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,13 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..config import RetrievalTier, SentenceTransformersSpec
-    from ..context import RunContext
-    from ..data import load_beir
-    from ..embedders.st import SentenceTransformerEmbedder
-    from ..encoding import EncodeOptions, EncodePipeline
-    from ..registry import BuildEnv
-    from ..tiers import retrieval
+    from embedgate.suite import RetrievalTier, SentenceTransformersSpec
+    from embedgate.tiers.context import RunContext
+    from embedgate.inputs.beir import load_beir
+    from embedgate.embedders.st import SentenceTransformerEmbedder
+    from embedgate.encode.pipeline import EncodeOptions, EncodePipeline
+    from embedgate.embedders.registry import BuildEnv
+    from embedgate.tiers import retrieval
 
     threads = set_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="embedgate-bench-") as tmp_dir:

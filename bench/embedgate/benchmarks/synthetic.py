@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..embedders.base import EmbedderInfo, Role, l2_normalise
+from embedgate.embedders.base import EmbedderInfo, Role, l2_normalise
 
 
 class HashEmbedder:

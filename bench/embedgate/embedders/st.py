@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..batching import plan_batches, restore_order
-from ..config import SentenceTransformersSpec
-from ..errors import InfraError, InputError
-from ..hashing import weights_sha256
-from ..packaged import PREFIX, resolve
-from ..registry import BuildEnv
-from .base import EmbedderInfo, Role, l2_normalise
+from embedgate.embedders.batching import plan_batches, restore_order
+from embedgate.suite import SentenceTransformersSpec
+from embedgate.infra.errors import InfraError, InputError
+from embedgate.infra.hashing import weights_sha256
+from embedgate.infra.packaged import PREFIX, resolve
+from embedgate.embedders.registry import BuildEnv
+from embedgate.embedders.base import EmbedderInfo, Role, l2_normalise
 
 
 def check_model_dir(path: Path, where: str) -> None:

@@ -12,10 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..data import iter_jsonl, load_beir
-from ..textio import read_lines
-from ..errors import InputError
-from .recipe import DataSpec, LoadedRecipe
+from embedgate.inputs.beir import iter_jsonl, load_beir
+from embedgate.infra.textio import read_lines
+from embedgate.infra.errors import InputError
+from embedgate.recipes.recipe import DataSpec, LoadedRecipe
 
 
 @dataclass(frozen=True)

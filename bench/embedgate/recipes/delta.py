@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import iter_jsonl
-from ..errors import InputError
-from ..results import RunResult
-from ..stats import Method, bootstrap_ci, holm, paired_test
+from embedgate.inputs.beir import iter_jsonl
+from embedgate.infra.errors import InputError
+from embedgate.results.schema import RunResult
+from embedgate.algorithms.stats import Method, bootstrap_ci, holm, paired_test
 
 
 @dataclass(frozen=True)

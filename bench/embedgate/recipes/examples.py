@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from .data import TrainingData
-from .mining import MiningResult
+from embedgate.infra.errors import InputError
+from embedgate.recipes.data import TrainingData
+from embedgate.recipes.mining import MiningResult
 
 
 @dataclass

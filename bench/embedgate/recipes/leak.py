@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import InputError
-from .text import normalise
+from embedgate.infra.errors import InputError
+from embedgate.recipes.text import normalise
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ def check_suite(loaded: Any, datasets: Mapping[str, Any], jobs: Iterable[_Job]) 
     `loaded` is the LoadedSuite, `datasets` the loaded collections by id, `jobs` the runner's
     planned tier jobs (only those that judge the embedder on a dataset are checked).
     """
-    from .data import load_training_data
-    from .recipe import load_recipe
+    from embedgate.recipes.data import load_training_data
+    from embedgate.recipes.recipe import load_recipe
 
     jobs = list(jobs)
     for i, spec in enumerate(loaded.suite.embedders):

@@ -13,7 +13,7 @@ from typing import Any
 
 from torch import nn
 
-from .recipe import DistillationStage, DomainAdaptationStage, SupervisedStage
+from embedgate.recipes.recipe import DistillationStage, DomainAdaptationStage, SupervisedStage
 
 
 def infonce(model: Any, temperature: float) -> nn.Module:

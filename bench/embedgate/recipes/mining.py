@@ -21,10 +21,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..embedders.base import Role
-from .data import TrainingData
-from .recipe import MiningSpec
-from .text import bm25_tokens
+from embedgate.embedders.base import Role
+from embedgate.recipes.data import TrainingData
+from embedgate.recipes.recipe import MiningSpec
+from embedgate.recipes.text import bm25_tokens
 
 STRATEGIES = ("semantic", "lexical", "boundary")
 

@@ -9,7 +9,7 @@ A recipe names a base embedder, its training data and an ordered list of stages:
 - ``distillation``: a student (the current model with fewer layers, or another model) learns
   the current model's embeddings with MSE.
 
-Errors reuse the suite machinery (yamlsrc line map, config._explain), so a bad recipe gets
+Errors reuse the suite machinery (yamlsrc line map, config.explain), so a bad recipe gets
 the same one-line ``file:line: what; how to fix`` message as a bad suite.
 """
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from ..config import Ident, Seed, _explain, _Spec, _yaml_type
-from ..errors import InputError, did_you_mean
-from ..yamlsrc import Loc, YamlDoc, load_yaml
+from embedgate.suite import Ident, Seed, explain, Spec, yaml_type
+from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.suite.yamlsrc import Loc, YamlDoc, load_yaml
 
 
-class DataSpec(_Spec):
+class DataSpec(Spec):
     """Training data: a BEIR folder's split (qrels give the pairs) or a pairs TSV."""
 
     beir: Path | None = None
@@ -46,7 +46,7 @@ class DataSpec(_Spec):
         return self
 
 
-class SemanticMining(_Spec):
+class SemanticMining(Spec):
     """Nearest passages by embedding, taken from a window of the non-positive ranking."""
 
     rank_window: tuple[int, int] = (1, 30)  # 1-based, inclusive, over non-positive passages
@@ -60,21 +60,21 @@ class SemanticMining(_Spec):
         return value
 
 
-class LexicalMining(_Spec):
+class LexicalMining(Spec):
     """BM25 look-alikes (bm25s; Chinese tokenised as character unigrams + bigrams)."""
 
     top_k: int = Field(default=30, ge=1, le=1000)
     per_query: int = Field(default=1, ge=1, le=100)
 
 
-class BoundaryMining(_Spec):
+class BoundaryMining(Spec):
     """Passages whose cosine lies within `margin` of the positive's cosine."""
 
     margin: float = Field(default=0.05, gt=0, le=2)
     per_query: int = Field(default=1, ge=1, le=100)
 
 
-class MiningSpec(_Spec):
+class MiningSpec(Spec):
     """Hard-negative strategies and the false-negative guard shared by all of them."""
 
     semantic: SemanticMining | None = None
@@ -93,7 +93,7 @@ class MiningSpec(_Spec):
         return self
 
 
-class _Stage(_Spec):
+class _Stage(Spec):
     """Hyper-parameters every stage has."""
 
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$", max_length=80)
@@ -167,7 +167,7 @@ STAGE_KINDS: tuple[str, ...] = tuple(
     get_args(cls.model_fields["kind"].annotation)[0] for cls in get_args(get_args(Stage)[0]))
 
 
-class Recipe(_Spec):
+class Recipe(Spec):
     """A validated recipe."""
 
     name: str = Ident
@@ -222,14 +222,14 @@ def load_recipe(path: Path) -> LoadedRecipe:
     """Load and validate a recipe file; every problem becomes one InputError line."""
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
-        got = "an empty file" if doc.data is None else f"a YAML {_yaml_type(doc.data)}"
+        got = "an empty file" if doc.data is None else f"a YAML {yaml_type(doc.data)}"
         raise InputError(f"{path}:1: a recipe must be a YAML mapping, not {got}; start it with "
                          "the keys name:, base:, data: and stages:")
     _check_stage_kinds(doc)
     try:
         recipe = Recipe.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError(_explain(exc, doc)) from None
+        raise InputError(explain(exc, doc)) from None
     return LoadedRecipe(recipe, doc, hashlib.sha256(path.read_bytes()).hexdigest())
 
 

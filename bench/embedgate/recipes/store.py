@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .recipe import Recipe
+from embedgate.recipes.recipe import Recipe
 
 RECORD = "stage.json"  # written last inside a stage folder; its presence marks completion
 MODEL = "model"

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from .recipe import DistillationStage, LoadedRecipe
+from embedgate.infra.errors import InputError
+from embedgate.recipes.recipe import DistillationStage, LoadedRecipe
 
 
 def check_student_layers(loaded: LoadedRecipe, base: Path) -> None:

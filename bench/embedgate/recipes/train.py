@@ -18,16 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from ..hashing import weights_sha256
-from ..registry import BuildEnv
-from . import examples as ex
-from . import store
-from .data import TrainingData, load_training_data
-from .losses import build_loss, describe
-from .mining import mine
-from .recipe import DistillationStage, DomainAdaptationStage, LoadedRecipe, SupervisedStage
-from .students import check_student_layers, make_student
+from embedgate.infra.errors import InputError
+from embedgate.infra.hashing import weights_sha256
+from embedgate.embedders.registry import BuildEnv
+from embedgate.recipes import examples as ex
+from embedgate.recipes import store
+from embedgate.recipes.data import TrainingData, load_training_data
+from embedgate.recipes.losses import build_loss, describe
+from embedgate.recipes.mining import mine
+from embedgate.recipes.recipe import (
+    DistillationStage, DomainAdaptationStage, LoadedRecipe, SupervisedStage,
+)
+from embedgate.recipes.students import check_student_layers, make_student
 
 log = logging.getLogger("embedgate")
 
@@ -71,7 +73,7 @@ def ensure_trained(loaded: LoadedRecipe, stage: str | None = None, progress: boo
 
 def model_dir(loaded: LoadedRecipe, ref: str, loc: tuple[str | int, ...]) -> Path:
     """Resolve a model reference of the recipe (packaged alias or path relative to it)."""
-    from ..embedders.st import check_model_dir, model_path
+    from embedgate.embedders.st import check_model_dir, model_path
 
     where = loaded.where(loc)
     env = BuildEnv(where=where, progress=False, base_dir=loaded.path.parent)
@@ -91,7 +93,7 @@ def _student_hashes(loaded: LoadedRecipe) -> dict[int, str]:
 
 
 def _write_record(path: Path, record: dict[str, Any]) -> None:
-    from .. import atomic
+    from embedgate.infra import atomic
 
     atomic.write_json(path, record)
 
@@ -170,7 +172,7 @@ class ModelEncoder:
         return np.asarray(vecs, dtype=np.float32)
 
     def encode(self, texts: Any, role: str) -> Any:
-        from ..embedders.base import l2_normalise
+        from embedgate.embedders.base import l2_normalise
 
         return l2_normalise(self.raw(list(texts)))
 

@@ -21,9 +21,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .. import atomic
-from ..results import RunResult
-from .sections import Inputs, ReportOptions, Section, build
+from embedgate.infra import atomic
+from embedgate.results.schema import RunResult
+from embedgate.report.sections import Inputs, ReportOptions, Section, build
 
 log = logging.getLogger("embedgate")
 

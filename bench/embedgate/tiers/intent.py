@@ -9,48 +9,21 @@ depend only on the suite seed and the source id, so every embedder sees the same
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..blas import single_threaded_blas
-from ..classify import ClassReport, knn_predict, make_folds, probe_predict, score
-from ..config import IntentSource, IntentTier, LoadedSuite
-from ..context import RunContext
-from ..embedders.base import Embedder
-from ..errors import InputError
-from ..intent_data import IntentSet, check_cross_validation, check_split, load_intents
-from ..results import MetricRow, PerQuery, TierResult
-from . import Unit
+from embedgate.infra.blas import single_threaded_blas
+from embedgate.algorithms.classify import ClassReport, knn_predict, make_folds, probe_predict, score
+from embedgate.suite import IntentTier, LoadedSuite
+from embedgate.tiers.context import RunContext
+from embedgate.embedders.base import Embedder
+from embedgate.inputs.intents import IntentData, load_source
+from embedgate.results.schema import MetricRow, PerQuery, TierResult
+from embedgate.tiers import Unit
 
 TIER = "intent"
 METHODS = ("knn", "probe")
-
-
-@dataclass(frozen=True)
-class IntentData:
-    """A checked source plus its label codes (index into `names`)."""
-
-    source: IntentSet
-    names: list[str]
-    codes: np.ndarray
-
-
-def load_source(src: IntentSource, loaded: LoadedSuite, where_loc: tuple[str | int, ...],
-                folds: int | None = None) -> IntentData:
-    """Load one source; with `folds`, also check that its protocol (split or k-fold) can run."""
-    try:
-        ds = load_intents(src.id, loaded.resolve(src.path), src.format)
-        if folds is not None and ds.has_split:
-            check_split(ds)
-        elif folds is not None:
-            check_cross_validation(ds, folds)
-    except InputError as exc:
-        raise InputError(f'{exc} (source "{src.id}" at {loaded.where(where_loc)})') from None
-    names = ds.label_names
-    index = {n: i for i, n in enumerate(names)}
-    return IntentData(source=ds, names=names, codes=np.array([index[lb] for lb in ds.labels]))
 
 
 def prepare(params: IntentTier, loaded: LoadedSuite, datasets: object) -> list[Unit]:

@@ -16,16 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from .. import intrinsic_metrics as im
-from ..config import IntrinsicTier, LoadedSuite, PairSource
-from ..context import RunContext
-from ..embedders.base import Embedder, Role
-from ..errors import InputError
-from ..hashing import file_sha256
-from ..lexicons import LEXICONS, cedict_groups, cilin_groups, lexicon_file, lexicon_version
-from ..pairs import PairGroup, PairSet, load_tsv, sample_items
-from ..results import MetricRow, PerQuery, TierResult
-from . import Unit
+from embedgate.algorithms import geometry as im
+from embedgate.suite import IntrinsicTier, LoadedSuite, PairSource
+from embedgate.tiers.context import RunContext
+from embedgate.embedders.base import Embedder, Role
+from embedgate.infra.errors import InputError
+from embedgate.infra.hashing import file_sha256
+from embedgate.inputs.lexicons import (
+    LEXICONS, cedict_groups, cilin_groups, lexicon_file, lexicon_version,
+)
+from embedgate.inputs.pairs import PairGroup, PairSet, load_tsv, sample_items
+from embedgate.results.schema import MetricRow, PerQuery, TierResult
+from embedgate.tiers import Unit
 
 TIER = "intrinsic"
 ROLE: Role = "query"

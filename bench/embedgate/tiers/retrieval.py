@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import time
 
-from ..config import IndexSpec, RetrievalTier
-from ..context import RunContext
-from ..data import Collection
-from ..drilldown import drilldown
-from ..embedders.base import Embedder
-from ..index import SearchOutcome, search, to_run, trec_lines
-from ..metrics import mean, parse_metric, per_query
-from ..results import MetricRow, PerQuery, TierResult
-from . import Unit
+from embedgate.suite import IndexSpec, RetrievalTier
+from embedgate.tiers.context import RunContext
+from embedgate.inputs.beir import Collection
+from embedgate.tiers.drilldown import drilldown
+from embedgate.embedders.base import Embedder
+from embedgate.algorithms.search import SearchOutcome, search, to_run, trec_lines
+from embedgate.algorithms.ir import mean, parse_metric, per_query
+from embedgate.results.schema import MetricRow, PerQuery, TierResult
+from embedgate.tiers import Unit
 
 TIER = "retrieval"
 
@@ -37,7 +37,7 @@ def run(embedder: Embedder, data: Collection, params: RetrievalTier, ctx: RunCon
     query_vecs = ctx.encode(embedder, [data.queries[q] for q in qids], "query")
     timings["encode_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    found = search(doc_vecs, query_vecs, params.top_k, params.index or IndexSpec(),
+    found = search(doc_vecs, query_vecs, params.top_k, (params.index or IndexSpec()).params(),
                    ctx.rng(f"index/{embedder.info.id}/{data.id}"))
     run_dict = to_run(qids, data.doc_ids, found.scores, found.idx)
     timings["search_s"] = time.perf_counter() - t1

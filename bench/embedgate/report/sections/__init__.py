@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import (
+from embedgate.report.sections import (
     drilldown,
     finetune,
     intent,
@@ -23,7 +23,7 @@ from . import (
     space_map,
     verdict,
 )
-from .common import Inputs, ReportOptions
+from embedgate.report.sections.common import Inputs, ReportOptions
 
 __all__ = ["Inputs", "ReportOptions", "Section", "build"]
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ...results import MetricRow, RunResult
-from ...stats import bootstrap_ci
+from embedgate.results.schema import MetricRow, RunResult
+from embedgate.algorithms.stats import bootstrap_ci
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...results import RunResult
-from .common import Inputs
-from .retrieval import TIER, primary_metric
+from embedgate.results.schema import RunResult
+from embedgate.report.sections.common import Inputs
+from embedgate.report.sections.retrieval import TIER, primary_metric
 
 MISSING = "ranks not saved (results written by an older embedgate)"
 

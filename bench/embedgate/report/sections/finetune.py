@@ -14,11 +14,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...results import MetricRow, RunResult
-from ...stats import paired_test
-from .. import charts
-from ..tables import Cell, Column, Table, num, pvalue, signed, text
-from .common import Inputs, value_of
+from embedgate.results.schema import MetricRow, RunResult
+from embedgate.algorithms.stats import paired_test
+from embedgate.report import charts
+from embedgate.report.tables import Cell, Column, Table, num, pvalue, signed, text
+from embedgate.report.sections.common import Inputs, value_of
 
 STRATEGY_FIELDS = ("mined", "dropped_false_negative", "duplicate", "kept", "unused")
 HEADLINE_TIERS = ("retrieval", "intent", "qa", "intrinsic")

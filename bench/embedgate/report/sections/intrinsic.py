@@ -7,10 +7,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...results import RunResult
-from .. import charts
-from ..tables import Column, Table, num, text
-from .common import Inputs, TierData, per_dataset, value_of
+from embedgate.results.schema import RunResult
+from embedgate.report import charts
+from embedgate.report.tables import Column, Table, num, text
+from embedgate.report.sections.common import Inputs, TierData, per_dataset, value_of
 
 TIER = "intrinsic"
 HEADLINE = ("top1", "mrr", "margin", "auc", "auc_hard", "ks", "cos_pos_mean", "cos_neg_mean",

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...compare import Board, CompareReport, compare
-from ...errors import InputError
-from ...results import RunResult
-from ..tables import Cell, Column, Table, text
-from .common import Inputs
+from embedgate.judge.compare import Board, CompareReport, compare
+from embedgate.infra.errors import InputError
+from embedgate.results.schema import RunResult
+from embedgate.report.tables import Cell, Column, Table, text
+from embedgate.report.sections.common import Inputs
 
 WINNER, TIED, WORSE = "★", "≈", "▼"
 _METHOD = {"randomization": "paired Fisher randomisation test", "t-test": "paired t-test"}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..tables import Column, Table, num, text
-from .common import Inputs, value_of
+from embedgate.report.tables import Column, Table, num, text
+from embedgate.report.sections.common import Inputs, value_of
 
 KNOWN = frozenset({"retrieval", "intrinsic", "intent", "space_map", "qa", "perf"})
 

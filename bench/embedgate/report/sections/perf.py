@@ -12,10 +12,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...results import RunResult
-from .. import charts
-from ..tables import Cell, Column, Table, num, pct, signed, text
-from .common import Inputs, TierData, per_dataset
+from embedgate.results.schema import RunResult
+from embedgate.report import charts
+from embedgate.report.tables import Cell, Column, Table, num, pct, signed, text
+from embedgate.report.sections.common import Inputs, TierData, per_dataset
 
 TIER = "perf"
 

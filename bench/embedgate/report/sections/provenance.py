@@ -5,8 +5,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..tables import Column, Table, num, text
-from .common import Inputs
+from embedgate.report.tables import Column, Table, num, text
+from embedgate.report.sections.common import Inputs
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .. import charts
-from ..tables import Cell, Column, Table, num, text
-from .common import Inputs, TierData, per_dataset, value_of
+from embedgate.report import charts
+from embedgate.report.tables import Cell, Column, Table, num, text
+from embedgate.report.sections.common import Inputs, TierData, per_dataset, value_of
 
 TIER = "qa"
 PARTS = ("correct", "retrieval_miss", "reader_error")

@@ -10,10 +10,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...results import RunResult
-from .. import charts
-from ..tables import Cell, Column, Table, num, signed, text
-from .common import Inputs, diff_ci, mean_ci, tier_details
+from embedgate.results.schema import RunResult
+from embedgate.report import charts
+from embedgate.report.tables import Cell, Column, Table, num, signed, text
+from embedgate.report.sections.common import Inputs, diff_ci, mean_ci, tier_details
 
 TIER = "retrieval"
 

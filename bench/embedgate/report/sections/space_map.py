@@ -14,10 +14,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...map_sources import _components as components  # the tier's own union-find
-from .. import charts
-from ..tables import Column, Table, num, text
-from .common import Inputs, TierData, evenly, per_dataset
+from embedgate.tiers.space_map.sources import components
+from embedgate.report import charts
+from embedgate.report.tables import Column, Table, num, text
+from embedgate.report.sections.common import Inputs, TierData, evenly, per_dataset
 
 TIER = "space_map"
 MAX_COLOURS = 12

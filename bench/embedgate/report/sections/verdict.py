@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...verdict import GateOutcome
-from ..tables import Cell, Column, Table, num, pvalue, text
-from .common import Inputs
+from embedgate.results.verdict import GateOutcome
+from embedgate.report.tables import Cell, Column, Table, num, pvalue, text
+from embedgate.report.sections.common import Inputs
 
 _HEADLINE = {
     "pass": "PASS — every gate held",

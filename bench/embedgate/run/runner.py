@@ -1,0 +1,202 @@
+"""Runs a validated suite: datasets → embedders → tiers → RunResult on disk (atomically)."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, cast
+
+from embedgate.infra import atomic
+from embedgate.run import bakeoff, provenance
+from embedgate.judge import gating
+from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
+from embedgate.tiers.context import RunContext
+from embedgate.inputs.beir import Collection, load_beir
+from embedgate.encode.setup import EncodeOverrides, build_pipeline
+from embedgate.infra.errors import InputError
+from embedgate.recipes.leak import check_suite as check_recipe_leaks
+from embedgate.embedders.registry import BuildEnv, build_embedder
+from embedgate.results.schema import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
+from embedgate.infra.textio import check_name
+from embedgate import tiers
+
+log = logging.getLogger("embedgate")
+
+
+def output_dir(loaded: LoadedSuite, override: Path | None) -> Path:
+    suite = loaded.suite
+    return override or suite.output.dir or Path("reports") / suite.name
+
+
+def configure_threads(threads: int) -> None:
+    """Fix thread counts so timings are comparable and recorded."""
+    import faiss
+    import torch
+
+    torch.set_num_threads(threads)
+    faiss.omp_set_num_threads(threads)
+
+
+def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
+    out: dict[str, Collection] = {}
+    for i, spec in enumerate(loaded.suite.datasets):
+        where = loaded.where(("datasets", i, "path"))
+        try:
+            check_name(spec.path, "dataset path")  # before resolve(), which raises on a NUL
+            out[spec.id] = load_beir(spec.id, loaded.resolve(spec.path), spec.split,
+                                     spec.unknown_doc_qrels)
+        except InputError as exc:
+            raise InputError(f"{exc} (dataset \"{spec.id}\" at {where})") from None
+    return out
+
+
+def build_env(loaded: LoadedSuite, index: int, progress: bool, key: str = "",
+              threads: int | None = None) -> BuildEnv:
+    loc: tuple[str | int, ...] = ("embedders", index) + ((key,) if key else ())
+    return BuildEnv(where=loaded.where(loc), progress=progress, base_dir=loaded.base_dir,
+                    specs={e.id: e for e in loaded.suite.embedders}, threads=threads)
+
+
+def precheck_embedders(loaded: LoadedSuite) -> None:
+    """Resolve every model reference before any encoding, so bad input fails in seconds."""
+    from embedgate.embedders.st import check_max_seq_length, check_model_dir, model_path
+
+    for i, spec in enumerate(loaded.suite.embedders):
+        model = getattr(spec, "model", None)
+        if isinstance(model, str) and spec.kind != "openai-compatible":  # there: a remote name
+            env = build_env(loaded, i, False, "model")
+            try:
+                path = model_path(model, env)
+            except InputError as exc:
+                raise InputError(f"{env.where}: {exc}") from None
+            check_model_dir(path, env.where)
+            if isinstance(spec, SentenceTransformersSpec):  # `kind: onnx` reuses this limit
+                check_max_seq_length(path, spec.max_seq_length,
+                                     loaded.where(("embedders", i, "max_seq_length")), model)
+
+
+@dataclass(frozen=True)
+class Job:
+    tier: str
+    impl: tiers.EmbedderTier[Any]
+    params: TierSpec
+    dataset: str | None
+    data: Any
+
+    def wants(self, embedder_id: str) -> bool:
+        return self.params.embedders is None or embedder_id in self.params.embedders
+
+
+def plan_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> list[Job]:
+    """Every tier prepares its inputs once, before any model is loaded."""
+    jobs: list[Job] = []
+    for name, params in loaded.suite.tiers.enabled():
+        impl = tiers.load(name)
+        if tiers.is_suite_scoped(impl):
+            continue  # planned by plan_suite_jobs
+        tier = cast(tiers.EmbedderTier[Any], impl)
+        for dataset_id, data in tier.prepare(params, loaded, datasets):
+            jobs.append(Job(name, tier, params, dataset_id, data))
+    return jobs
+
+
+@dataclass(frozen=True)
+class SuiteJob:
+    """A suite-scoped tier (`SCOPE = "suite"`): runs once, after every per-embedder tier, with
+    all embedders at hand and the results so far (e.g. perf: variants side by side)."""
+
+    tier: str
+    impl: tiers.SuiteTier
+    params: TierSpec
+    units: list[tiers.Unit]
+
+
+def plan_suite_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> list[SuiteJob]:
+    """Suite-scoped tiers prepare (and check) their inputs before any model is loaded, too."""
+    jobs: list[SuiteJob] = []
+    for name, params in loaded.suite.tiers.enabled():
+        impl = tiers.load(name)
+        if tiers.is_suite_scoped(impl):
+            suite_tier = cast(tiers.SuiteTier, impl)
+            jobs.append(SuiteJob(name, suite_tier, params,
+                                 suite_tier.prepare(params, loaded, datasets)))
+    return jobs
+
+
+def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None = None,
+              progress: bool = True, baseline: Path | None = None,
+              encode: EncodeOverrides | None = None) -> tuple[RunResult, Path]:
+    """Run every tier for every embedder; write results.json, TREC runs and report.html."""
+    suite = loaded.suite
+    started = time.perf_counter()
+    n_threads = threads or suite.threads or (os.cpu_count() or 1)
+    configure_threads(n_threads)
+    target = output_dir(loaded, out)
+    # A folder we cannot write fails now, not after the models ran.
+    atomic.check_writable_dir(target, "--out" if out else "output.dir (or --out)")
+    datasets = load_datasets(loaded)
+    jobs = plan_jobs(loaded, datasets)
+    suite_jobs = plan_suite_jobs(loaded, datasets)
+    precheck_embedders(loaded)
+    check_recipe_leaks(loaded, datasets, jobs)  # before any training or encoding
+    gates = gating.plan(loaded, baseline)  # a bad or incomparable baseline fails before models
+    gating.preflight(gates, {d.id: {"sha256": d.sha256} for d in datasets.values()})
+    ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress)
+    pipeline = build_pipeline(loaded, encode or EncodeOverrides(), target, n_threads)
+    ctx.encode_fn = pipeline  # cache, dedupe, memmap: tiers see none of it
+    results: list[TierResult] = []
+    infos: dict[str, dict[str, Any]] = {}
+    for i, spec in enumerate(suite.embedders):
+        t0 = time.perf_counter()
+        log.info("loading embedder %s", spec.id)
+        embedder = build_embedder(spec, build_env(loaded, i, progress, threads=n_threads))
+        infos[spec.id] = {**embedder.info.to_dict(), "load_s": time.perf_counter() - t0}
+        pipeline.bind(spec.id, partial(build_embedder, spec,
+                                       build_env(loaded, i, False, threads=n_threads)))
+        for job in (j for j in jobs if j.wants(spec.id)):
+            log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
+            results.append(pipeline.record(job.impl.run(embedder, job.data, job.params, ctx)))
+        del embedder
+    for sjob in suite_jobs:
+        log.info("tier %s: all embedders", sjob.tier)
+        results.extend(sjob.impl.run_suite(loaded, sjob.params, sjob.units, list(results), ctx))
+    ctx.timings.update(pipeline.totals())
+    pipeline.close()
+    result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
+    result = gating.attach(gates, result)
+    write_outputs(result, results, target)
+    bakeoff.write(result, target)  # leaderboards when two or more embedders ran
+    return result, target
+
+
+def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[str, dict[str, Any]],
+             tier_results: list[TierResult], ctx: RunContext, wall_s: float) -> RunResult:
+    suite = loaded.suite
+    metrics: list[MetricRow] = [m for r in tier_results for m in r.metrics]
+    per_query: list[PerQuery] = [p for r in tier_results for p in r.per_query]
+    details = {f"{r.tier}/{r.embedder}/{r.dataset or '-'}": {**r.details, "timings": r.timings}
+               for r in tier_results}
+    return RunResult(
+        suite=SuiteInfo(name=suite.name, file=str(loaded.doc.path), sha256=loaded.sha256,
+                        description=suite.description),
+        provenance=provenance.collect(loaded.base_dir, suite.seed, ctx.threads),
+        embedders=infos,
+        datasets={d.id: {"path": str(d.path), "split": d.split, "sha256": d.sha256,
+                         **d.stats.to_dict()} for d in datasets.values()},
+        params={"tiers": suite.tiers.model_dump(mode="json", exclude_none=True)},
+        metrics=metrics, per_query=per_query, details=details,
+        timings={"total_s": wall_s, "encode_s": ctx.encode_seconds, **ctx.timings})
+
+
+def write_outputs(result: RunResult, tier_results: list[TierResult], target: Path) -> None:
+    """Artifacts first, results.json last (atomic), then the report rendered from it."""
+    from embedgate.report.render import render_file
+
+    for r in tier_results:
+        for rel, text in r.artifacts.items():
+            atomic.write_text(target / rel, text)
+    result.save(target / "results.json")
+    render_file(target / "results.json", target / "report.html")

@@ -1,0 +1,1 @@
+"""tiers.space_map."""
