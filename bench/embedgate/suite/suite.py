@@ -1,0 +1,203 @@
+"""The top-level suite: datasets, output, cache, scale keys, `Suite` and `load_suite`."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+
+from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
+from embedgate.suite.base import Ident, Seed, Spec
+from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, OnnxSpec, PluginSpec,
+                                       SentenceTransformersSpec)
+from embedgate.suite.gates import GateSpec
+from embedgate.suite.loading import explain, yaml_loc, yaml_type
+from embedgate.suite.tiers import Tiers
+from embedgate.suite.yamlsrc import Loc, YamlDoc, load_yaml
+
+
+class BeirDatasetSpec(Spec):
+    """A BEIR-layout collection: corpus.jsonl, queries.jsonl, qrels/<split>.tsv."""
+
+    id: str = Ident
+    format: Literal["beir"] = "beir"
+    path: Path
+    split: str = "test"
+    unknown_doc_qrels: Literal["error", "drop"] = "error"
+
+
+DatasetSpec = BeirDatasetSpec
+
+
+class CacheSpec(Spec):
+    """The embedding cache (embedgate.cache). Precedence for its folder: CLI --cache-dir,
+    then $EMBEDGATE_CACHE_DIR, then `dir` here, then the user cache dir; --no-cache wins."""
+
+    enabled: bool = True
+    dir: Path | None = None
+    commit_every: int = Field(default=2048, gt=0, le=1_000_000)  # texts per durable chunk
+
+
+class RaySpec(Spec):
+    """Shard encoding over a Ray cluster: `address` of a running one, or None for a local one."""
+
+    address: str | None = None
+    num_cpus: int | None = Field(default=None, gt=0, le=4096)  # workers, one CPU each
+
+
+class ScaleSpec(Spec):
+    """Big corpora and scale-out: where vectors stream to disk, and Ray."""
+
+    memmap_min_mib: float = Field(default=1024.0, ge=0, le=1 << 30)  # larger go to a memmap
+    scratch_dir: Path | None = None  # default: <output dir>/.scratch
+    ray: RaySpec | None = None
+
+
+class OutputSpec(Spec):
+    dir: Path | None = None
+
+
+class Suite(Spec):
+    """A validated suite. `source` keeps line numbers for errors raised after validation."""
+
+    name: str = Ident
+    description: str = ""
+    seed: Seed = 0
+    threads: int | None = Field(default=None, gt=0, le=512)
+    embedders: list[EmbedderSpec] = Field(min_length=1)
+    datasets: list[DatasetSpec] = Field(default_factory=list)
+    tiers: Tiers
+    output: OutputSpec = Field(default_factory=OutputSpec)
+    cache: CacheSpec = Field(default_factory=CacheSpec)
+    scale: ScaleSpec = Field(default_factory=ScaleSpec)
+    baseline: Path | None = None  # results.json the gates compare with (relative to this file)
+    gates: list[GateSpec] = Field(default_factory=list)
+
+
+class LoadedSuite:
+    """A Suite plus where it came from (file, hash, line map)."""
+
+    def __init__(self, suite: Suite, doc: YamlDoc, sha256: str) -> None:
+        self.suite = suite
+        self.doc = doc
+        self.sha256 = sha256
+        self.base_dir = doc.path.parent
+
+    def where(self, loc: Loc) -> str:
+        return self.doc.where(loc)
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+
+def load_suite(path: Path) -> LoadedSuite:
+    """Load and validate a suite file; every problem becomes one InputError line."""
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        got = "an empty file" if doc.data is None else f"a YAML {yaml_type(doc.data)}"
+        raise InputError(f"{path}:1: a suite must be a YAML mapping, not {got}; start it with "
+                         "the keys name:, embedders: and tiers: (see suites/quickstart.yaml)")
+    _check_kinds(doc)
+    try:
+        suite = Suite.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(explain(exc, doc)) from None
+    _check_references(suite, doc)
+    _check_gates(suite, doc)
+    _check_plugin_params(suite, doc)
+    _check_onnx_sources(suite, doc)
+    return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def _check_references(suite: Suite, doc: YamlDoc) -> None:
+    """Embedder and dataset ids are unique and tiers name declared ones (file:line of the
+    offending item; a model validator could only point at the top of the file)."""
+    declared = {"embedders": [e.id for e in suite.embedders],
+                "datasets": [d.id for d in suite.datasets]}
+    for key, ids in declared.items():
+        for i, ident in enumerate(ids):
+            if ident in ids[:i]:
+                first = doc.lines.get((key, ids.index(ident), "id"), "?")
+                raise InputError(f'{doc.where((key, i, "id"))}: duplicate {key[:-1]} id '
+                                 f'"{ident}" (first at line {first}); ids must be unique')
+    for name, tier in suite.tiers.enabled():
+        for key in declared:
+            known = declared[key]
+            for j, ref in enumerate(getattr(tier, key, None) or []):
+                if ref not in known:
+                    raise InputError(
+                        f"{doc.where(('tiers', name, key, j))}: tiers.{name}.{key}: unknown "
+                        f'{key[:-1]} "{ref}"{did_you_mean(ref, known)}; declared: '
+                        f"{', '.join(sorted(known)) or 'none'}")
+
+
+def _check_onnx_sources(suite: Suite, doc: YamlDoc) -> None:
+    """An ONNX embedder's `from:` names a sentence-transformers embedder of the suite (file:line),
+    checked here so a typo fails before any model runs rather than when the export is built."""
+    st_ids = sorted(e.id for e in suite.embedders if isinstance(e, SentenceTransformersSpec))
+    for i, e in enumerate(suite.embedders):
+        if isinstance(e, OnnxSpec) and e.from_ not in st_ids:
+            raise InputError(f"{doc.where(('embedders', i, 'from'))}: from: \"{e.from_}\" is not "
+                             "a sentence-transformers embedder of this suite"
+                             f"{did_you_mean(e.from_, st_ids)}; "
+                             f"declared: {', '.join(st_ids) or 'none'}")
+
+
+def _check_gates(suite: Suite, doc: YamlDoc) -> None:
+    """Gates must name declared embedders and enabled tiers (file:line). Datasets are checked
+    against the results, since tiers name their own sources (intent files, pair sets)."""
+    embedders = {e.id for e in suite.embedders}
+    tiers = {name for name, _ in suite.tiers.enabled()}
+    seen: set[str] = set()
+    for i, gate in enumerate(suite.gates):
+        refs = [("embedder", gate.embedder, embedders), ("tier", gate.tier, tiers),
+                ("versus", gate.versus, embedders)]
+        for key, ref, known in refs:
+            if ref is not None and ref not in known:
+                raise InputError(f"{doc.where(('gates', i, key))}: gates[{i}].{key}: unknown "
+                                 f'{"embedder" if key == "versus" else key} "{ref}"'
+                                 f"{did_you_mean(ref, known)}; declared: "
+                                 f"{', '.join(sorted(known)) or 'none'}")
+        if gate.label in seen:
+            raise InputError(f"{doc.where(('gates', i))}: duplicate gate name \"{gate.label}\"; "
+                             "give each gate a distinct `name`")
+        seen.add(gate.label)
+
+
+def _check_kinds(doc: YamlDoc) -> None:
+    """Unknown embedder kinds get the list of known ones, built-in and plugins (with hints)."""
+    items = doc.data.get("embedders")
+    if not isinstance(items, list):
+        return  # pydantic reports the wrong type with file:line
+    kinds = [it["kind"] for it in items if isinstance(it, dict) and "kind" in it]
+    if all(k in EMBEDDER_KINDS for k in kinds):
+        return  # no entry-point scan needed
+    known = [*EMBEDDER_KINDS, *plugin_kinds(EMBEDDER_KINDS)]
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and "kind" in item and item["kind"] not in known:
+            kind = str(item["kind"])
+            raise InputError(
+                f"{doc.where(('embedders', i, 'kind'))}: unknown embedder kind \"{kind}\""
+                f"{did_you_mean(kind, known)}; available: {', '.join(known)} (plugins register "
+                "kinds under the entry-point group embedgate.embedders)")
+
+
+def _check_plugin_params(suite: Suite, doc: YamlDoc) -> None:
+    """Validate each plugin embedder's `params` with the plugin's own model, with file:line."""
+    for i, spec in enumerate(suite.embedders):
+        if not isinstance(spec, PluginSpec):
+            continue
+        model = params_model(load_factory(spec.kind, EMBEDDER_KINDS))
+        if model is None:
+            continue
+        try:
+            model.model_validate(spec.params)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ("embedders", i, "params", *err["loc"])
+            field = ".".join(str(p) for p in err["loc"]) or "params"
+            raise InputError(f"{doc.where(yaml_loc(loc, doc))}: embedders[{i}] ({spec.kind} "
+                             f"plugin) params {field}: "
+                             f"{str(err['msg']).removeprefix('Value error, ')}") from None

