@@ -25,6 +25,16 @@ def _private_embedding_cache(tmp_path_factory: pytest.TempPathFactory,
 
 
 @pytest.fixture
+def shared_onnx_cache(tmp_path_factory: pytest.TempPathFactory,
+                      monkeypatch: pytest.MonkeyPatch) -> Path:
+    """One ONNX export cache for the session (exports take tens of seconds): the private
+    embedding cache above does not cover exports, which live under EMBEDGATE_ONNX_CACHE_DIR."""
+    root = tmp_path_factory.getbasetemp() / "onnx-cache-shared"
+    monkeypatch.setenv("EMBEDGATE_ONNX_CACHE_DIR", str(root))
+    return root
+
+
+@pytest.fixture
 def write_suite(tmp_path: Path) -> Callable[[str], Path]:
     """Write YAML text to a suite file in tmp_path and return its path."""
 

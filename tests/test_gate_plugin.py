@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, ROOT
-from .gate_helpers import tiny_beir
+from tests.conftest import FIXTURES, ROOT
+from tests.helpers.gates import tiny_beir
 
 pytest_plugins = ["pytester"]
 

@@ -90,7 +90,7 @@ def estimate_suite(loaded: LoadedSuite) -> list[Estimate]:
                 ctx = RunContext(seed=loaded.suite.seed, threads=1, progress=False,
                                  encode_fn=pipeline)
                 for job in (j for j in jobs if j.wants(spec.id)):
-                    job.run(dry, job.data, job.params, ctx)
+                    job.impl.run(dry, job.data, job.params, ctx)
                 out.append(dry.estimate)
         finally:
             pipeline.close()
