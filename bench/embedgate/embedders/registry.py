@@ -8,14 +8,16 @@ other embedders, e.g. an ONNX export `from:` a sentence-transformers embedder), 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 from embedgate.embedders.base import Embedder
 from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.infra.plugins import load_factory, plugin_kinds
+from embedgate.suite import EmbedderSpec, PluginSpec
+
+SpecT = TypeVar("SpecT", contravariant=True)
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class BuildEnv:
     where: str
     progress: bool = True
     base_dir: Path = Path(".")
-    specs: dict[str, Any] = field(default_factory=dict)  # every embedder spec of the suite by id
+    specs: dict[str, EmbedderSpec] = field(default_factory=dict)  # the suite's specs by id
     threads: int | None = None  # the run's CPU threads, for backends that take them at load
 
     def resolve(self, path: str | Path) -> Path:
@@ -31,7 +33,11 @@ class BuildEnv:
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
 
-EmbedderFactory = Callable[[Any, BuildEnv], Embedder]
+class EmbedderFactory(Protocol[SpecT]):
+    """Builds an embedder from its validated spec; an embedder class with this __init__ is one."""
+
+    def __call__(self, spec: SpecT, env: BuildEnv) -> Embedder: ...
+
 
 # Built-in kinds: "module:attribute", imported only when used (torch, onnxruntime are heavy).
 _BUILTIN: dict[str, str] = {
@@ -41,14 +47,15 @@ _BUILTIN: dict[str, str] = {
     "recipe": "embedgate.recipes.embedder:RecipeEmbedder",
     "onnx": "embedgate.embedders.onnx.embedder:OnnxEmbedder",
 }
-_EMBEDDERS: dict[str, EmbedderFactory] = {}
+# A kind's factory takes that kind's spec; the table holds them all, so its values are erased.
+_EMBEDDERS: dict[str, EmbedderFactory[Any]] = {}
 
 
-def register_embedder(kind: str, factory: EmbedderFactory) -> None:
+def register_embedder(kind: str, factory: EmbedderFactory[Any]) -> None:
     _EMBEDDERS[kind] = factory
 
 
-def embedder_factory(kind: str) -> EmbedderFactory:
+def embedder_factory(kind: str) -> EmbedderFactory[Any]:
     if kind not in _EMBEDDERS and kind in _BUILTIN:
         module, attr = _BUILTIN[kind].split(":")
         register_embedder(kind, getattr(importlib.import_module(module), attr))
@@ -58,10 +65,10 @@ def embedder_factory(kind: str) -> EmbedderFactory:
             known = sorted(set(_BUILTIN) | set(_EMBEDDERS) | set(plugin_kinds(tuple(_BUILTIN))))
             raise InputError(f'embedder kind "{kind}" has no implementation installed'
                              f"{did_you_mean(kind, known)}; available: {', '.join(known)}")
-        register_embedder(kind, factory)
+        register_embedder(kind, cast("EmbedderFactory[PluginSpec]", factory))
     return _EMBEDDERS[kind]
 
 
-def build_embedder(spec: Any, env: BuildEnv) -> Embedder:
+def build_embedder(spec: EmbedderSpec, env: BuildEnv) -> Embedder:
     """Instantiate the embedder a validated spec describes."""
     return embedder_factory(spec.kind)(spec, env)

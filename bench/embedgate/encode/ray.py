@@ -25,14 +25,14 @@ from embedgate.infra.errors import InfraError
 
 log = logging.getLogger("embedgate")
 
-EmbedderFactory = Callable[[], Embedder]
+EmbedderBuilder = Callable[[], Embedder]  # builds one embedder on a worker
 IN_FLIGHT_PER_WORKER = 2  # one running, one queued: workers never wait for the driver
 
 
 class _EncodeWorker:
     """Ray actor body: builds the embedder once, then encodes chunks of texts."""
 
-    def __init__(self, make: EmbedderFactory | Embedder, threads: int) -> None:
+    def __init__(self, make: EmbedderBuilder | Embedder, threads: int) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         self.embedder = make if isinstance(make, Embedder) else make()
@@ -61,7 +61,7 @@ class RayRunner:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.n_workers = max(1, min(num_cpus or cpus, cpus))
         self.threads = max(1, threads)  # every worker encodes as the driver would
-        self._factories: dict[str, EmbedderFactory] = {}
+        self._factories: dict[str, EmbedderBuilder] = {}
         self._actors: list[Any] = []
         self._actors_for: str | None = None
         log.info("ray: %d encode workers (%s)", self.n_workers, address or "local cluster")
@@ -80,7 +80,7 @@ class RayRunner:
             raise InfraError(f"ray: cannot start or reach a cluster at {address or 'local'}: "
                              f"{type(exc).__name__}: {exc}") from None
 
-    def bind(self, embedder_id: str, factory: EmbedderFactory) -> None:
+    def bind(self, embedder_id: str, factory: EmbedderBuilder) -> None:
         """How workers build this embedder (otherwise they get a pickled copy of it)."""
         self._factories[embedder_id] = factory
 

@@ -1,6 +1,6 @@
 """Results JSON: the interface between running and judging (gate, compare, report read it).
 
-Schema (documented in README "Results schema"): `schema_version`, `suite`, `provenance`,
+Schema (documented in docs/results-schema.md): `schema_version`, `suite`, `provenance`,
 `embedders`, `datasets`, `params`, a flat `metrics` list (one row per embedder / tier /
 dataset / metric), `per_query` values beside it, tier `details`, and `timings`.
 """

@@ -20,7 +20,7 @@ class NonInferiority(Spec):
 
 
 class GateSpec(Spec):
-    """One gate on one metric row (embedder / tier / dataset / metric); see README "Gates"."""
+    """One gate on one metric row (embedder / tier / dataset / metric); see docs/gates.md."""
 
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$",
                              max_length=120)
