@@ -22,13 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from embedgate.inputs.beir import Collection, load_beir
-from embedgate.embedders.onnx.embedder import OnnxEncoder
+from embedgate.embedders.onnx.runtime import OnnxEncoder
 from embedgate.infra.errors import InfraError
 from embedgate.algorithms.search import exact_search, to_run
 from embedgate.algorithms.ir import mean, parse_metric, per_query
-from embedgate.embedders.onnx.export import (
-    DEFAULT_INT8, MODEL_FILE, QuantRecipe, export_fp32, quantize_int8,
-)
+from embedgate.embedders.onnx.artifact import DEFAULT_INT8, MODEL_FILE, QuantRecipe
+from embedgate.embedders.onnx.export import export_fp32, quantize_int8
 from embedgate.infra.packaged import resolve
 
 ALL_OPS = ("MatMul", "Attention", "EmbedLayerNormalization", "Gather")

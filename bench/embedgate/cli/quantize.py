@@ -14,16 +14,16 @@ from typing import Any
 
 from embedgate.infra.errors import InputError
 from embedgate.infra.textio import check_name
-from embedgate.embedders.onnx.export import (
+from embedgate.embedders.onnx.artifact import (
     DEFAULT_INT8,
     META_FILE,
     MODEL_FILE,
     QuantRecipe,
     check_export,
-    ensure_export,
     publish_dir,
-    quantize_int8,
 )
+from embedgate.embedders.onnx.export import ensure_export, quantize_int8
+from embedgate.embedders.onnx.runtime import OnnxEncoder
 from embedgate.infra.packaged import PACKAGED, PREFIX, resolve
 
 
@@ -104,6 +104,4 @@ def _build(source: Path, precision: str, recipe: QuantRecipe, tmp: Path) -> None
 
 def _loadable(export_dir: Path) -> None:
     """A user's export whose model.onnx onnxruntime cannot read fails here, with its path."""
-    from embedgate.embedders.onnx.embedder import OnnxEncoder
-
     OnnxEncoder(export_dir)

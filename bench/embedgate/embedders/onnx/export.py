@@ -1,15 +1,11 @@
-"""Export a sentence-transformers model to ONNX (FP32), quantise it to INT8, verify both, cache.
+"""Building ONNX exports: torch → ONNX FP32 (fused, parity-checked), FP32 → INT8, cached.
 
-An export directory holds `model.onnx`, `tokenizer.json` (the model's own fast tokenizer exactly
-as sentence-transformers configures it, lower-casing included) and `embedgate-onnx.json`
-(pooling, limits, the recipe, the checks it passed). The graph returns token embeddings;
-pooling and normalisation run in numpy (`embedders.onnx.OnnxEncoder`) as the model's own
-sentence-transformers modules say.
-
-Exports are cached under `cache_root()` by a hash of every file of the source model, the
-precision and the recipe. A cache entry is built in a temporary directory and published by one
-`rename`, so a reader never sees half an export and two runs building the same entry at once
-cannot corrupt it. torch / sentence-transformers are imported only when an export is built.
+`export_fp32` writes an FP32 export of a sentence-transformers model (Transformer → Pooling
+(→ Normalize)) and checks it reproduces torch; `quantize_int8` quantises a verified FP32 export
+with a `QuantRecipe` and checks its drift from FP32. Both checks run the export through
+`runtime.OnnxEncoder`. `ensure_export` returns a verified cache entry, building it in a private
+directory and publishing it atomically (the format and the cache are `artifact`).
+torch / sentence-transformers / onnx are imported only when an export is built.
 
 Example::
 
@@ -18,36 +14,33 @@ Example::
 """
 from __future__ import annotations
 
-import hashlib
-import json
+import importlib.metadata as md
 import logging
 import os
 import shutil
-import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import numpy as np
 
+from embedgate.embedders.base import l2_normalise
+from embedgate.embedders.onnx.artifact import (
+    DEFAULT_INT8, EXPORT_VERSION, MODEL_FILE, OPSET, POOLING_MODES, TOKENIZER_FILE, ExportMeta,
+    Precision, QuantRecipe, cache_root, check_export, entry_name, first_line, fresh_tmp,
+    publish_dir, source_key, write_meta,
+)
+from embedgate.embedders.onnx.runtime import OnnxEncoder
 from embedgate.infra.errors import InfraError, InputError
 from embedgate.infra.hashing import file_sha256
 
 log = logging.getLogger("embedgate")
 
-EXPORT_VERSION = 1  # bump when the export or quantisation code changes what it writes
-OPSET = 17
-MODEL_FILE = "model.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-META_FILE = "embedgate-onnx.json"
 PARITY_MIN_COSINE = 0.9999  # FP32 ONNX vs torch: anything lower is an export bug
 INT8_MIN_MEAN_COSINE = 0.95  # INT8 vs FP32: below this the quantised graph is broken, not noisy
-POOLING_MODES = ("cls", "mean", "max", "mean_sqrt_len_tokens")
-Precision = Literal["fp32", "int8"]
 
 # Fixed check sample: both languages, very short to past any max_seq_length (truncation path).
 CHECK_TEXTS: tuple[str, ...] = (
@@ -61,111 +54,6 @@ CHECK_TEXTS: tuple[str, ...] = (
     "股票 bond 基金 fund 混合 mixed text 中英 bilingual",
     "医疗 " * 300, "contract " * 400,
 )
-
-
-@dataclass(frozen=True)
-class QuantRecipe:
-    """onnxruntime dynamic quantisation settings.
-
-    Dynamic quantisation always quantises activations to uint8 at run time; the choices that
-    remain are the weight type, per-channel scales, 7-bit weights (`reduce_range`, for CPUs
-    without VNNI) and which operator types get quantised ("Gather" = the embedding table).
-    """
-
-    weight_type: Literal["qint8", "quint8"] = "qint8"
-    per_channel: bool = True
-    reduce_range: bool = False
-    op_types: tuple[str, ...] = ("MatMul", "Attention", "EmbedLayerNormalization", "Gather")
-
-    def key(self) -> str:
-        text = json.dumps(asdict(self), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-# Chosen with scripts/int8_options.py on m3e-small and all-MiniLM-L6-v2; see README "Performance".
-DEFAULT_INT8 = QuantRecipe()
-
-
-class ExportMeta(BaseModel):
-    """What `embedgate-onnx.json` says about an export; read back to run it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    export_version: int
-    precision: Precision
-    source: str
-    source_key: str
-    pooling: str
-    model_normalizes: bool
-    max_seq_length: int
-    dim: int
-    input_names: list[str]
-    opset: int
-    recipe: dict[str, Any] | None = None
-    check: dict[str, Any]
-    fusions: dict[str, int] = {}
-    onnx_bytes: int
-    onnx_sha256: str
-    versions: dict[str, str]
-
-
-# ---------------------------------------------------------------- cache location and keys
-
-def cache_root() -> Path:
-    """Where exports are cached: `$EMBEDGATE_ONNX_CACHE_DIR`, else `$EMBEDGATE_CACHE_DIR/onnx`,
-    else the platform's user cache dir (`…/embedgate/onnx`, platformdirs)."""
-    own = os.environ.get("EMBEDGATE_ONNX_CACHE_DIR")
-    if own:
-        return Path(own).expanduser()
-    env = os.environ.get("EMBEDGATE_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / "onnx"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("embedgate")) / "onnx"
-
-
-def source_key(model_dir: Path) -> str:
-    """Hash of every file that can change outputs (weights, configs, tokenizer, pooling)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
-        if path.suffix == ".md" or path.name.startswith("."):
-            continue  # model cards and git attributes do not change vectors
-        rel = str(path.relative_to(model_dir)).encode()
-        digest.update(rel + b"\0" + file_sha256(path).encode())
-    return digest.hexdigest()
-
-
-def entry_name(precision: Precision, recipe: QuantRecipe) -> str:
-    return f"{precision}-v{EXPORT_VERSION}" + (f"-{recipe.key()}" if precision == "int8" else "")
-
-
-# ---------------------------------------------------------------- reading and checking exports
-
-def read_meta(export_dir: Path) -> ExportMeta:
-    """Parse an export's metadata; InputError names the directory when it is not an export."""
-    path = export_dir / META_FILE
-    try:
-        return ExportMeta.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{export_dir}: not an ONNX export directory (no {META_FILE}); "
-                         "create one with `embedgate quantize MODEL --out DIR`") from None
-    except (ValidationError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{path}: unreadable export metadata ({_first_line(exc)}); "
-                         "re-create the export with `embedgate quantize`") from None
-
-
-def check_export(export_dir: Path) -> ExportMeta:
-    """Metadata parses, files exist and model.onnx has the recorded size and hash."""
-    meta = read_meta(export_dir)
-    model = export_dir / MODEL_FILE
-    if not (export_dir / TOKENIZER_FILE).is_file():
-        raise InputError(f"{export_dir}: {TOKENIZER_FILE} is missing; re-create the export")
-    if not model.is_file() or model.stat().st_size != meta.onnx_bytes \
-            or file_sha256(model) != meta.onnx_sha256:
-        raise InputError(f"{model}: missing or corrupt (size or sha256 differs from {META_FILE}); "
-                         "re-create the export with `embedgate quantize`")
-    return meta
 
 
 # ---------------------------------------------------------------- the cache
@@ -189,7 +77,7 @@ def ensure_export(model_dir: Path, precision: Precision, recipe: QuantRecipe = D
     source = ensure_export(model_dir, "fp32", recipe, where, trust_remote_code) \
         if precision == "int8" else None
     log.info("building %s ONNX export of %s (cached in %s)", precision, model_dir, final)
-    tmp = _fresh_tmp(root)
+    tmp = fresh_tmp(root)
     try:
         if source is None:
             export_fp32(model_dir, tmp, where, trust_remote_code)
@@ -198,39 +86,6 @@ def ensure_export(model_dir: Path, precision: Precision, recipe: QuantRecipe = D
         return publish_dir(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _fresh_tmp(root: Path) -> Path:
-    """A private build directory beside the entry it will become (same file system: rename)."""
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        _remove_stale_tmp(root)
-        return Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
-    except OSError as exc:
-        raise InputError(f"{root}: cannot write the ONNX export cache ({exc.strerror}); set "
-                         "EMBEDGATE_ONNX_CACHE_DIR (or EMBEDGATE_CACHE_DIR) to a writable "
-                         "folder") from None
-
-
-def _remove_stale_tmp(root: Path, max_age_s: float = 86400.0) -> None:
-    """Temporary dirs left by killed runs; only old ones, a live run may own a young one."""
-    for tmp in root.glob(".tmp-*"):
-        try:
-            if time.time() - tmp.stat().st_mtime > max_age_s:
-                shutil.rmtree(tmp, ignore_errors=True)
-        except OSError:
-            continue
-
-
-def publish_dir(tmp: Path, final: Path) -> Path:
-    """Atomically move a finished directory into place; if another run won the race, keep its."""
-    try:
-        os.rename(tmp, final)
-    except OSError:
-        if not final.is_dir():
-            raise
-        log.info("%s was published by another run meanwhile; using it", final)
-    return final
 
 
 # ---------------------------------------------------------------- FP32 export
@@ -256,7 +111,7 @@ def load_source(model_dir: Path, where: str = "", trust_remote_code: bool = Fals
                                    trust_remote_code=trust_remote_code)
     except Exception as exc:  # any failure to load the artifact is a bad model reference
         raise InputError(f"{where or model_dir}: {model_dir} cannot be loaded for ONNX export "
-                         f"({type(exc).__name__}: {_first_line(exc)})") from None
+                         f"({type(exc).__name__}: {first_line(exc)})") from None
 
 
 def layout_of(st: Any, where: str) -> Layout:
@@ -296,10 +151,10 @@ def export_fp32(model_dir: Path, out: Path, where: str = "", trust_remote_code: 
                                 where or str(model_dir))
     fusions = _fuse(out / MODEL_FILE, st[0].auto_model.config) if fuse else {}
     meta = _meta(out, "fp32", model_dir, layout, input_names, None, {})
-    _write_meta(out, meta.model_copy(update={"fusions": fusions}))
+    write_meta(out, meta.model_copy(update={"fusions": fusions}))
     check = _parity(st, out)
     meta = meta.model_copy(update={"check": check, "fusions": fusions})
-    _write_meta(out, meta)
+    write_meta(out, meta)
     return meta
 
 
@@ -327,7 +182,7 @@ def _torch_export(model: Any, tokenizer: Any, path: Path, where: str) -> list[st
                               do_constant_folding=True)
     except Exception as exc:  # the exporter raises many types; all mean "cannot export this"
         raise InputError(f"{where}: torch.onnx.export failed ({type(exc).__name__}: "
-                         f"{_first_line(exc)}); this architecture cannot be exported") from None
+                         f"{first_line(exc)}); this architecture cannot be exported") from None
     finally:
         _set_attention(model, before)
     return names
@@ -355,7 +210,7 @@ def _fuse(path: Path, config: Any) -> dict[str, int]:
             stats = {k: int(v) for k, v in model.get_fused_operator_statistics().items() if v}
             model.save_model_to_file(str(path))
     except Exception as exc:  # fusion is an optimisation: an unfusable graph still runs
-        log.warning("onnxruntime fusions skipped for %s: %s", path, _first_line(exc))
+        log.warning("onnxruntime fusions skipped for %s: %s", path, first_line(exc))
         return {}
     return stats
 
@@ -377,11 +232,6 @@ def _last_hidden(model: Any, names: list[str]) -> Any:
 
 def _parity(st: Any, export_dir: Path) -> dict[str, Any]:
     """Cosine of ONNX vs torch vectors on CHECK_TEXTS; below PARITY_MIN_COSINE fails loudly."""
-    from embedgate.embedders.base import l2_normalise
-    from embedgate.embedders.onnx.embedder import OnnxEncoder
-
-    import numpy as np
-
     texts = list(CHECK_TEXTS)
     ref = l2_normalise(st.encode(texts, batch_size=8, normalize_embeddings=False,
                                  convert_to_numpy=True, show_progress_bar=False))
@@ -419,9 +269,9 @@ def quantize_int8(fp32_dir: Path, out: Path, recipe: QuantRecipe = DEFAULT_INT8)
     meta = _meta(out, "int8", Path(src.source), layout, src.input_names, asdict(recipe), {},
                  source_key_=src.source_key)
     meta = meta.model_copy(update={"fusions": src.fusions})
-    _write_meta(out, meta)
+    write_meta(out, meta)
     meta = meta.model_copy(update={"check": _drift(fp32_dir, out)})
-    _write_meta(out, meta)
+    write_meta(out, meta)
     return meta
 
 
@@ -439,10 +289,6 @@ def _root_log_level(level: int) -> Iterator[None]:
 
 def _drift(fp32_dir: Path, int8_dir: Path) -> dict[str, Any]:
     """Cosine of INT8 vs FP32 vectors on CHECK_TEXTS; a collapsed graph fails loudly."""
-    import numpy as np
-
-    from embedgate.embedders.onnx.embedder import OnnxEncoder
-
     texts = list(CHECK_TEXTS)
     ref = OnnxEncoder(fp32_dir, threads=None).encode(texts, batch_size=8)
     got = OnnxEncoder(int8_dir, threads=None).encode(texts, batch_size=8)
@@ -469,15 +315,7 @@ def _meta(out: Path, precision: Precision, source: Path, layout: Layout, input_n
         onnx_bytes=model.stat().st_size, onnx_sha256=file_sha256(model), versions=_versions())
 
 
-def _write_meta(out: Path, meta: ExportMeta) -> None:
-    from embedgate.infra import atomic
-
-    atomic.write_json(out / META_FILE, meta.model_dump(mode="json"))
-
-
 def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-
     out: dict[str, str] = {}
     for name in ("torch", "transformers", "sentence-transformers", "onnx", "onnxruntime"):
         try:
@@ -486,7 +324,3 @@ def _versions() -> dict[str, str]:
             continue
     return out
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
