@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     from embedgate.cli.quantize import add_parser as add_quantize_parser
 
     add_quantize_parser(sub)
+    from embedgate.cli.selfcheck import add_parser as add_selfcheck_parser
+
+    add_selfcheck_parser(sub)
     return parser
 
 
