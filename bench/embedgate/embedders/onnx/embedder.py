@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from embedgate.embedders.base import EmbedderInfo, Role
-from embedgate.embedders.onnx.export import ensure_export
-from embedgate.embedders.onnx.runtime import OnnxEncoder
+from embedgate.embedders.onnx.artifact import MODEL_FILE, ExportMeta, check_export
+from embedgate.embedders.onnx.export import ensure_export, entry_dir
+from embedgate.embedders.onnx.runtime import OnnxEncoder, token_limit
 from embedgate.embedders.registry import BuildEnv
 from embedgate.embedders.st import check_model_dir, model_path
 from embedgate.infra.errors import InputError, did_you_mean
@@ -50,7 +51,21 @@ class OnnxEmbedder:
         self.model_file = self.encoder.model_file
         self.batch_size = spec.batch_size or source.batch_size
         self.prefixes = {"query": source.query_prefix, "passage": source.passage_prefix}
-        self.info = _info(spec, source, self.encoder, export_dir, self.batch_size)
+        self.info = _info(spec, source, self.encoder.meta, export_dir, self.encoder.threads)
+
+    @staticmethod
+    def describe(spec: OnnxSpec, env: BuildEnv) -> EmbedderInfo | None:
+        """The `info` the loaded export would report, from its cached files (no onnxruntime);
+        None while the export is not built (building it needs the model anyway)."""
+        source = source_spec(spec, env)
+        model_dir = model_path(source.model, env)
+        check_model_dir(model_dir, env.where)
+        export_dir = entry_dir(model_dir, spec.precision)
+        try:
+            meta = check_export(export_dir) if export_dir.is_dir() else None
+        except InputError:
+            return None  # corrupt: building the embedder discards and rebuilds it
+        return None if meta is None else _info(spec, source, meta, export_dir, _threads(env))
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         return self.encoder.token_lengths(texts)
@@ -72,18 +87,17 @@ def _threads(env: BuildEnv) -> int | None:
     return int(env_threads) if env_threads.isdigit() and int(env_threads) > 0 else None
 
 
-def _info(spec: OnnxSpec, source: SentenceTransformersSpec, encoder: OnnxEncoder,
-          export_dir: Path, batch_size: int) -> EmbedderInfo:
-    meta = encoder.meta
+def _info(spec: OnnxSpec, source: SentenceTransformersSpec, meta: ExportMeta, export_dir: Path,
+          threads: int | None) -> EmbedderInfo:
     name = source.model.split(":", 1)[1] if source.model.startswith("packaged:") \
         else Path(source.model).name
     return EmbedderInfo(
         id=spec.id, kind=spec.kind, name=name, backend="onnxruntime", precision=spec.precision,
-        dim=meta.dim, max_seq_length=encoder.max_seq_length,
-        weights_sha256=file_sha256(encoder.model_file), pooling=meta.pooling, normalize=True,
-        query_prefix=source.query_prefix, passage_prefix=source.passage_prefix,
+        dim=meta.dim, max_seq_length=token_limit(meta, source.max_seq_length),
+        weights_sha256=file_sha256(export_dir / MODEL_FILE), pooling=meta.pooling,
+        normalize=True, query_prefix=source.query_prefix, passage_prefix=source.passage_prefix,
         extra={"from": spec.from_, "source_key": meta.source_key, "export_dir": str(export_dir),
                "onnx_bytes": meta.onnx_bytes, "opset": meta.opset, "recipe": meta.recipe,
                "check": meta.check, "model_normalizes": meta.model_normalizes,
-               "batch_size": batch_size, "threads": encoder.threads,
+               "batch_size": spec.batch_size or source.batch_size, "threads": threads,
                "batching": "sorted by token length, cut by batch_size"})

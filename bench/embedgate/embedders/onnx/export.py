@@ -58,6 +58,11 @@ CHECK_TEXTS: tuple[str, ...] = (
 
 # ---------------------------------------------------------------- the cache
 
+def entry_dir(model_dir: Path, precision: Precision, recipe: QuantRecipe = DEFAULT_INT8) -> Path:
+    """Where the export of `model_dir` at `precision` lives in the cache (built or not)."""
+    return cache_root() / source_key(model_dir)[:24] / entry_name(precision, recipe)
+
+
 def ensure_export(model_dir: Path, precision: Precision, recipe: QuantRecipe = DEFAULT_INT8,
                   where: str = "", trust_remote_code: bool = False) -> Path:
     """Return a verified export directory of `model_dir`, building and caching it if needed.
@@ -65,8 +70,8 @@ def ensure_export(model_dir: Path, precision: Precision, recipe: QuantRecipe = D
     INT8 is quantised from the (cached) FP32 export. A corrupt cache entry is discarded with a
     warning and rebuilt; a model that cannot be exported raises InputError.
     """
-    root = cache_root() / source_key(model_dir)[:24]
-    final = root / entry_name(precision, recipe)
+    final = entry_dir(model_dir, precision, recipe)
+    root = final.parent
     if final.is_dir():
         try:
             check_export(final)

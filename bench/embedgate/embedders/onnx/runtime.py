@@ -30,8 +30,7 @@ class OnnxEncoder:
         self.meta: ExportMeta = read_meta(export_dir)
         self.model_file = export_dir / MODEL_FILE
         self.session = _session(self.model_file, threads)
-        self.max_seq_length = min(max_seq_length or self.meta.max_seq_length,
-                                  self.meta.max_seq_length)
+        self.max_seq_length = token_limit(self.meta, max_seq_length)
         self.tokenizer = _tokenizer(export_dir / TOKENIZER_FILE, self.max_seq_length)
         self.pad_id = _pad_id(self.tokenizer)
         self.threads = threads
@@ -60,6 +59,11 @@ class OnnxEncoder:
         arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         hidden = self.session.run(None, {n: arrays[n] for n in self.meta.input_names})[0]
         return pool(hidden, mask, self.meta.pooling)
+
+
+def token_limit(meta: ExportMeta, max_seq_length: int | None) -> int:
+    """The suite's limit, never beyond the one the export was built (and checked) with."""
+    return min(max_seq_length or meta.max_seq_length, meta.max_seq_length)
 
 
 def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
