@@ -162,7 +162,7 @@ def test_lexicon_samples_do_not_depend_on_the_process_hash_seed() -> None:
     code = ("from embedgate.inputs import lexicons as x\n"
             "for kind, fn in (('cilin', x.cilin_groups), ('cedict', x.cedict_groups)):\n"
             "    print([c.text for g in fn(x.lexicon_file(kind), 30, 13)[0] for c in g.candidates])")
-    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2")}
     assert len(outs) == 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -90,6 +91,22 @@ class LoadedSuite:
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def cache_root(self) -> Path | None:
+        """The folder of the suite's small on-disk caches (reader answers, lexicon samples):
+        $EMBEDGATE_CACHE_DIR, else `cache.dir`, else the user cache dir (platformdirs); None
+        when `cache.enabled` is false."""
+        spec = self.suite.cache
+        if not spec.enabled:
+            return None
+        override = os.environ.get("EMBEDGATE_CACHE_DIR", "").strip()
+        if override:
+            return Path(override).expanduser()
+        if spec.dir is not None:
+            return self.resolve(spec.dir)
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("embedgate"))
 
 
 def load_suite(path: Path) -> LoadedSuite:

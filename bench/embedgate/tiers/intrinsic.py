@@ -22,8 +22,9 @@ from embedgate.tiers.context import RunContext
 from embedgate.embedders.base import Embedder, Role
 from embedgate.infra.errors import InputError
 from embedgate.infra.hashing import file_sha256
+from embedgate.inputs.lexicon_memo import sampled_groups
 from embedgate.inputs.lexicons import (
-    LEXICONS, cedict_groups, cilin_groups, lexicon_file, lexicon_version,
+    LEXICONS, lexicon_file, lexicon_version,
 )
 from embedgate.inputs.pairs import PairGroup, PairSet, load_tsv, sample_items
 from embedgate.results.schema import MetricRow, PerQuery, TierResult
@@ -60,14 +61,17 @@ def _load(src: PairSource, index: int, loaded: LoadedSuite) -> PairSet:
     loc: tuple[str | int, ...] = ("tiers", TIER, "pairs", index)
     seed = loaded.suite.seed if src.seed is None else src.seed
     try:
-        return load_pair_set(src, loaded.resolve(src.path) if src.path else None, seed)
+        return load_pair_set(src, loaded.resolve(src.path) if src.path else None, seed,
+                             memo=loaded.cache_root())
     except InputError as exc:
         where = loaded.where(loc + (("path",) if src.path else ()))
         raise InputError(f'{exc} (pair set "{src.id}" at {where})') from None
 
 
-def load_pair_set(src: PairSource, path: Path | None, seed: int) -> PairSet:
-    """One pair set with its provenance; `path` is resolved (None: the packaged lexicon)."""
+def load_pair_set(src: PairSource, path: Path | None, seed: int,
+                  memo: Path | None = None) -> PairSet:
+    """One pair set with its provenance; `path` is resolved (None: the packaged lexicon).
+    `memo`: a folder where lexicon samples are kept for re-runs (None: sample every time)."""
     if src.type == "tsv":
         assert path is not None  # the suite schema requires it
         groups = load_tsv(path)
@@ -75,8 +79,7 @@ def load_pair_set(src: PairSource, path: Path | None, seed: int) -> PairSet:
         groups = sample_items(groups, src.sample, np.random.default_rng(seed))
     else:
         path = path or lexicon_file(src.type)
-        build = cilin_groups if src.type == "cilin" else cedict_groups
-        groups, available = build(path, src.sample, seed)
+        groups, available = sampled_groups(src.type, path, src.sample, seed, memo)
     source: dict[str, Any] = {"type": src.type, "path": str(path), "sha256": file_sha256(path),
                               "groups_available": available, "sample": src.sample, "seed": seed}
     if src.type in LEXICONS:

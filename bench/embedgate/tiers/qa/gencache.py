@@ -36,12 +36,8 @@ def default_cache_dir() -> Path:
 
 def cache_file(loaded: LoadedSuite) -> Path | None:
     """The generation cache file a suite asks for; None when the suite turns caching off."""
-    spec = loaded.suite.cache
-    if not spec.enabled:
-        return None
-    if not os.environ.get(ENV_DIR, "").strip() and spec.dir is not None:
-        return loaded.resolve(spec.dir) / FILE_NAME
-    return default_cache_dir() / FILE_NAME
+    root = loaded.cache_root()
+    return None if root is None else root / FILE_NAME
 
 
 def cache_key(fingerprint: str, prompt: object) -> str:
