@@ -37,7 +37,10 @@ def add_parser(sub: Any) -> None:
     q.add_argument("--weight-type", choices=("qint8", "quint8"), default=DEFAULT_INT8.weight_type)
     q.add_argument("--per-tensor", action="store_true", help="one scale per weight tensor "
                    "instead of per output channel")
-    q.add_argument("--reduce-range", action="store_true", help="7-bit weights (CPUs without VNNI)")
+    q.add_argument("--reduce-range", action=argparse.BooleanOptionalAction,
+                   default=DEFAULT_INT8.reduce_range,
+                   help="7-bit weights (default: on where the CPU has no VNNI, whose INT8 "
+                   "kernels saturate)")
     q.add_argument("--op-types", default=",".join(DEFAULT_INT8.op_types),
                    help="operator types to quantise, comma-separated")
     q.set_defaults(func=cmd_quantize)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from embedgate.infra import atomic
+from embedgate.infra.cpu import int8_saturates
 from embedgate.infra.errors import InputError
 from embedgate.infra.hashing import file_sha256
 
@@ -58,7 +59,9 @@ class QuantRecipe:
 
 
 # Chosen with scripts/int8_options.py on m3e-small and all-MiniLM-L6-v2; see docs/tiers/perf.md.
-DEFAULT_INT8 = QuantRecipe()
+# 7-bit weights only where this CPU's INT8 kernels saturate (see infra/cpu.py): the recipe is
+# part of the export's cache key and meta, so exports made either way never mix.
+DEFAULT_INT8 = QuantRecipe(reduce_range=int8_saturates())
 
 
 class ExportMeta(BaseModel):
