@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import faiss
 import numpy as np
 
 RunDict = dict[str, dict[str, float]]
@@ -39,6 +38,8 @@ def exact_search(doc_vecs: np.ndarray, query_vecs: np.ndarray, top_k: int,
                  query_block: int = QUERY_BLOCK,
                  doc_block: int = DOC_BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, indices) per query by inner product (= cosine on unit vectors)."""
+    import faiss  # heavy; imported where searched, so loading a suite stays fast
+
     n_docs, dim = doc_vecs.shape
     k = min(top_k, n_docs)
     if n_docs <= doc_block:  # one index: the common case, and the reference ordering
@@ -82,6 +83,8 @@ class BuiltIndex:
 def build_approximate(doc_vecs: np.ndarray, spec: IndexParams, rng: np.random.Generator,
                       doc_block: int = DOC_BLOCK) -> BuiltIndex:
     """An IVF-Flat or HNSW-Flat inner-product index over `doc_vecs`, added block by block."""
+    import faiss
+
     n_docs, dim = doc_vecs.shape
     if spec.type == "ivf":
         nlist = max(1, min(spec.nlist, n_docs // 39 or 1))  # faiss wants ≥ 39 points a list
