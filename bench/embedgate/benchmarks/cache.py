@@ -1,10 +1,10 @@
 """Benchmark (c): a cached re-run of a suite vs the cold run that filled the cache.
 
 Runs one retrieval suite twice with the same (initially empty) cache folder, in this process
-(`run_suite`) or, with --process, as two `embedgate run` processes (what a user sees: Python,
-torch and model start-up included). Total wall time includes loading the model: the runner
-builds the embedder to learn its fingerprint even when every vector is cached.
-Goal: the re-run >= 20x faster.
+(`run_suite`) or, with --process, as two `embedgate run` processes (what a user sees: Python
+start-up included). A re-run whose vectors are all cached never loads the model (its cache
+key comes from the model's files, `embedders.lazy`); `embedgate bench warm` measures that on a
+whole suite. Goal: the re-run >= 20x faster.
 """
 from __future__ import annotations
 
