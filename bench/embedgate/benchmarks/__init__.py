@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "evaluator": "(b) agreement with and speed vs sentence-transformers' IR evaluator",
     "cache": "(c) cached re-run vs cold run",
     "memory": "(d) peak memory vs corpus size (synthetic, 10k to 1M texts)",
+    "scifact": "full SciFact test: suite cold wall vs raw encode, INT8 vs FP32 ONNX",
 }
 
 

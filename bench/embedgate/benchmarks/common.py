@@ -13,7 +13,7 @@ import random
 import resource
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,11 +187,13 @@ def add_data_arguments(parser: argparse.ArgumentParser, docs: int, queries: int)
 
 
 def write_suite(tmp: Path, model: str, batch_size: int, datasets: list[tuple[str, Path, str]],
-                tiers: str, name: str = "bench") -> Path:
-    """A suite file for a benchmark (one sentence-transformers embedder)."""
+                tiers: str, name: str = "bench", embedders: Sequence[str] = ()) -> Path:
+    """A suite file for a benchmark: one sentence-transformers embedder `model`, plus any
+    `embedders` given as YAML flow mappings (e.g. ONNX exports `from: model`)."""
     lines = [f"name: {name}", "embedders:",
              f"  - {{id: model, kind: sentence-transformers, model: \"{model}\", "
-             f"batch_size: {batch_size}}}", "datasets:"]
+             f"batch_size: {batch_size}}}"]
+    lines += [f"  - {e}" for e in embedders] + ["datasets:"]
     lines += [f"  - {{id: {i}, format: beir, path: \"{p}\", split: {s}}}" for i, p, s in datasets]
     lines += ["tiers:", tiers]
     path = tmp / f"{name}.yaml"
