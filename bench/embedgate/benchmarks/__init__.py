@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "overhead": "(a) retrieval tier wall time vs raw SentenceTransformer.encode",
     "evaluator": "(b) agreement with and speed vs sentence-transformers' IR evaluator",
     "cache": "(c) cached re-run vs cold run",
+    "warm": "a warm CI re-run (all cached, no model loaded) vs cold, as processes; validate",
     "memory": "(d) peak memory vs corpus size (synthetic, 10k to 1M texts)",
     "scifact": "full SciFact test: suite cold wall vs raw encode, INT8 vs FP32 ONNX",
 }
