@@ -9,7 +9,7 @@ A recipe names a base embedder, its training data and an ordered list of stages:
 - ``distillation``: a student (the current model with fewer layers, or another model) learns
   the current model's embeddings with MSE.
 
-Errors reuse the suite machinery (yamlsrc line map, config.explain), so a bad recipe gets
+Errors reuse the suite machinery (yamlsrc line map, suite.loading.explain), so a bad recipe gets
 the same one-line ``file:line: what; how to fix`` message as a bad suite.
 """
 from __future__ import annotations
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from embedgate.suite import Ident, Seed, explain, Spec, yaml_type
+from embedgate.suite import Ident, Seed, Spec, load_mapping, validate
 from embedgate.infra.errors import InputError, did_you_mean
-from embedgate.suite.yamlsrc import Loc, YamlDoc, load_yaml
+from embedgate.suite.yamlsrc import Loc, YamlDoc
 
 
 class DataSpec(Spec):
@@ -220,16 +220,9 @@ class LoadedRecipe:
 
 def load_recipe(path: Path) -> LoadedRecipe:
     """Load and validate a recipe file; every problem becomes one InputError line."""
-    doc = load_yaml(path)
-    if not isinstance(doc.data, dict):
-        got = "an empty file" if doc.data is None else f"a YAML {yaml_type(doc.data)}"
-        raise InputError(f"{path}:1: a recipe must be a YAML mapping, not {got}; start it with "
-                         "the keys name:, base:, data: and stages:")
+    doc = load_mapping(path, "recipe", "name:, base:, data: and stages:")
     _check_stage_kinds(doc)
-    try:
-        recipe = Recipe.model_validate(doc.data)
-    except ValidationError as exc:
-        raise InputError(explain(exc, doc)) from None
+    recipe = validate(Recipe, doc)
     return LoadedRecipe(recipe, doc, hashlib.sha256(path.read_bytes()).hexdigest())
 
 

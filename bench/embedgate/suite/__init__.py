@@ -16,7 +16,7 @@ from embedgate.suite.embedders import (
     SentenceTransformersSpec,
 )
 from embedgate.suite.gates import GateSpec, NonInferiority
-from embedgate.suite.loading import explain, yaml_type
+from embedgate.suite.loading import explain, load_mapping, validate, yaml_type
 from embedgate.suite.suite import LoadedSuite, Suite, load_suite
 from embedgate.suite.tiers import (
     IndexSpec,
@@ -75,6 +75,8 @@ __all__ = [
     "TierSpec",
     "Tiers",
     "explain",
+    "load_mapping",
+    "validate",
     "load_suite",
     "yaml_type",
 ]

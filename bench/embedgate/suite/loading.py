@@ -1,19 +1,40 @@
 """Pydantic errors to one file:line message with a fix (did-you-mean); shared with recipes."""
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from embedgate.infra.errors import did_you_mean
+from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.suite.base import Spec
-from embedgate.suite.yamlsrc import Loc, YamlDoc
+from embedgate.suite.yamlsrc import Loc, YamlDoc, load_yaml
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def yaml_type(value: Any) -> str:
     """What YAML calls a value's type, for "must be a mapping, not a …" messages."""
     return ("list" if isinstance(value, list) else "mapping" if isinstance(value, dict)
             else "text value" if isinstance(value, str) else "scalar")
+
+
+def load_mapping(path: Path, what: str, start: str) -> YamlDoc:
+    """Read a YAML file that must hold a mapping (a suite, a recipe); `start` says its keys."""
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        got = "an empty file" if doc.data is None else f"a YAML {yaml_type(doc.data)}"
+        raise InputError(f"{path}:1: a {what} must be a YAML mapping, not {got}; start it with "
+                         f"the keys {start}")
+    return doc
+
+
+def validate(model: type[ModelT], doc: YamlDoc) -> ModelT:
+    """`model` from the document's data; a validation error becomes one file:line InputError."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(explain(exc, doc)) from None
 
 
 def _all_field_names() -> set[str]:

@@ -14,9 +14,9 @@ from embedgate.suite.base import Ident, Seed, Spec
 from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, OnnxSpec, PluginSpec,
                                        SentenceTransformersSpec)
 from embedgate.suite.gates import GateSpec
-from embedgate.suite.loading import explain, yaml_loc, yaml_type
+from embedgate.suite.loading import load_mapping, validate, yaml_loc
 from embedgate.suite.tiers import Tiers
-from embedgate.suite.yamlsrc import Loc, YamlDoc, load_yaml
+from embedgate.suite.yamlsrc import Loc, YamlDoc
 
 
 class BeirDatasetSpec(Spec):
@@ -111,16 +111,9 @@ class LoadedSuite:
 
 def load_suite(path: Path) -> LoadedSuite:
     """Load and validate a suite file; every problem becomes one InputError line."""
-    doc = load_yaml(path)
-    if not isinstance(doc.data, dict):
-        got = "an empty file" if doc.data is None else f"a YAML {yaml_type(doc.data)}"
-        raise InputError(f"{path}:1: a suite must be a YAML mapping, not {got}; start it with "
-                         "the keys name:, embedders: and tiers: (see suites/quickstart.yaml)")
+    doc = load_mapping(path, "suite", "name:, embedders: and tiers: (see suites/quickstart.yaml)")
     _check_kinds(doc)
-    try:
-        suite = Suite.model_validate(doc.data)
-    except ValidationError as exc:
-        raise InputError(explain(exc, doc)) from None
+    suite = validate(Suite, doc)
     _check_references(suite, doc)
     _check_gates(suite, doc)
     _check_plugin_params(suite, doc)
