@@ -2,6 +2,7 @@
 
     python scripts/layout.py            # figures for bench/embedgate
     python scripts/layout.py --check    # exit 1 when a layout rule is broken (tests run this)
+    python scripts/layout.py --root /other/checkout/bench   # another tree (before/after)
 
 Rules (see ../shared/ARCHITECTURE.md): at most 6 files directly in bench/embedgate/, no module
 over 400 lines, no import cycle (module- or function-level imports alike), lower floors never
@@ -173,7 +174,11 @@ def report(mods: dict[str, Module]) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 when a rule is broken")
+    ap.add_argument("--root", type=Path, help="the folder holding embedgate/ (default: bench/)")
     args = ap.parse_args()
+    if args.root is not None:
+        global ROOT
+        ROOT = args.root.resolve()
     problems = report(load())
     return 1 if args.check and problems else 0
 
