@@ -11,12 +11,10 @@ times do, so they are medians of interleaved rounds.
 from __future__ import annotations
 
 import argparse
+import statistics
 from pathlib import Path
 
-import numpy as np
-
 from embedgate.infra import cli_args
-from embedgate.embedders.batching import plan_batches, plan_stats
 from embedgate.benchmarks.common import (
     default_data, interleaved, machine_load, mixed_texts, print_table,
 )
@@ -38,6 +36,7 @@ def main(args: argparse.Namespace) -> int:
     from embedgate.suite import SentenceTransformersSpec
     from embedgate.embedders.st import SentenceTransformerEmbedder
     from embedgate.embedders.registry import BuildEnv
+    from embedgate.embedders.batching import plan_batches
 
     _threads(args.threads)
     data = args.data or default_data()
@@ -73,14 +72,16 @@ def main(args: argparse.Namespace) -> int:
 
 def _st_plan(texts: list[str], batch_size: int) -> list[list[int]]:
     """The batches SentenceTransformer.encode forms: longest characters first, by count."""
-    order = np.argsort([-len(t) for t in texts], kind="stable").tolist()
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # stable, like its argsort
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 def _report(args: argparse.Namespace, data: Path, texts: list[str], lengths: list[int],
             plans: dict[str, list[list[int]]], times: dict) -> None:
+    from embedgate.embedders.batching import plan_stats
+
     print(f"batching benchmark: {args.model}, {len(texts)} texts from {data} "
-          f"(token lengths {min(lengths)}–{max(lengths)}, median {int(np.median(lengths))}), "
+          f"(token lengths {min(lengths)}–{max(lengths)}, median {int(statistics.median(lengths))}), "
           f"batch_size {args.batch_size}, budget {args.max_tokens} tokens, {args.rounds} rounds")
     print(machine_load())
     base_cpu = times["input order"].cpu_median

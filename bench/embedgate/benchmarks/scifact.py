@@ -37,7 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="torch / faiss / onnxruntime threads")
     parser.add_argument("--rounds", type=cli_args.positive_int, default=1,
                         help="rounds of (1), raw and suite alternating")
-    parser.add_argument("--skip-onnx", action="store_true", help="only part (1)")
+    part = parser.add_mutually_exclusive_group()
+    part.add_argument("--skip-onnx", action="store_true", help="only part (1)")
+    part.add_argument("--only-onnx", action="store_true", help="only part (2)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -50,7 +52,8 @@ def main(args: argparse.Namespace) -> int:
     print(f"{machine_load()} (at start)")
     with tempfile.TemporaryDirectory(prefix="embedgate-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
-        _overhead(args, data, tmp, threads)
+        if not args.only_onnx:
+            _overhead(args, data, tmp, threads)
         if not args.skip_onnx:
             _onnx(args, tmp, threads)
     print(f"{machine_load()} (at end)")

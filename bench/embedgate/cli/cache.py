@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedgate.infra import cli_args
-from embedgate.encode.cache import DB_NAME, EmbeddingCache, default_dir
-from embedgate.encode.setup import LOCAL_RAY, EncodeOverrides
+from embedgate.encode.locations import DB_NAME, LOCAL_RAY, default_dir
 from embedgate.infra.errors import InputError
 from embedgate.infra.textio import check_name
+
+if TYPE_CHECKING:  # the encode stage imports numpy: only the commands that encode pay for it
+    from embedgate.encode.cache import EmbeddingCache
+    from embedgate.encode.setup import EncodeOverrides
 
 
 def add_run_arguments(run: argparse.ArgumentParser) -> None:
@@ -24,6 +27,8 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
 
 
 def run_overrides(args: argparse.Namespace) -> EncodeOverrides:
+    from embedgate.encode.setup import EncodeOverrides
+
     cache_dir = check_name(args.cache_dir, "--cache-dir") if args.cache_dir else None
     return EncodeOverrides(cache_dir=cache_dir.expanduser() if cache_dir else None,
                            no_cache=bool(args.no_cache), ray=args.ray)
@@ -48,6 +53,8 @@ def add_parser(sub: Any) -> None:
 
 
 def _open(args: argparse.Namespace) -> EmbeddingCache:
+    from embedgate.encode.cache import EmbeddingCache
+
     directory = check_name(args.cache_dir, "--cache-dir").expanduser() if args.cache_dir \
         else default_dir()
     if directory.exists() and not directory.is_dir():

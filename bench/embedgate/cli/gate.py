@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from embedgate.infra import atomic, cli_args
 from embedgate.infra.errors import InputError
-from embedgate.results.schema import RunResult
 from embedgate.infra.textio import check_file, check_name
+
+if TYPE_CHECKING:  # the results schema is imported by the commands that read results
+    from embedgate.results.schema import RunResult
 
 log = logging.getLogger("embedgate")
 
@@ -43,6 +46,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from embedgate.judge import gating
     from embedgate.suite import load_suite
     from embedgate.report.junit import verdict_xml
+    from embedgate.results.schema import RunResult
 
     for option in ("junit", "json"):
         if getattr(args, option):
@@ -77,6 +81,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from embedgate.judge.compare import compare
     from embedgate.report.markdown import to_markdown
     from embedgate.report.junit import compare_xml
+    from embedgate.results.schema import RunResult
 
     for option in ("md", "junit", "json"):
         if getattr(args, option):

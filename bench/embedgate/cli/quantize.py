@@ -22,8 +22,6 @@ from embedgate.embedders.onnx.artifact import (
     check_export,
     publish_dir,
 )
-from embedgate.embedders.onnx.export import ensure_export, quantize_int8
-from embedgate.embedders.onnx.runtime import OnnxEncoder
 from embedgate.infra.packaged import PACKAGED, PREFIX, resolve
 
 
@@ -92,6 +90,8 @@ def _source(ref: str) -> Path:
 
 
 def _build(source: Path, precision: str, recipe: QuantRecipe, tmp: Path) -> None:
+    from embedgate.embedders.onnx.export import ensure_export, quantize_int8  # numpy, onnx
+
     if (source / META_FILE).is_file():  # an earlier FP32 export: quantise it as it is
         meta = check_export(source)
         if precision == "fp32" or meta.precision != "fp32":
@@ -107,4 +107,6 @@ def _build(source: Path, precision: str, recipe: QuantRecipe, tmp: Path) -> None
 
 def _loadable(export_dir: Path) -> None:
     """A user's export whose model.onnx onnxruntime cannot read fails here, with its path."""
+    from embedgate.embedders.onnx.runtime import OnnxEncoder
+
     OnnxEncoder(export_dir)

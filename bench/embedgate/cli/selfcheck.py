@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedgate.benchmarks.common import SCIFACT, machine_load, print_table
-from embedgate.run import selfcheck
 from embedgate.run.provenance import cpu_model, package_versions
+
+if TYPE_CHECKING:
+    from embedgate.run.selfcheck import Check
 
 DEFAULT_REL = Path("..") / "shared" / "datasets" / "scifact"
 VERSIONS = ("torch", "sentence-transformers", "ir-measures", "ranx", "faiss-cpu")
@@ -30,6 +32,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from embedgate.run import selfcheck  # numpy, ranx, ir-measures: only when checking
+
     path, missing = _scifact_path(args.scifact)
     if args.scifact is not None:
         from embedgate.inputs.beir import load_beir
@@ -59,7 +63,7 @@ def _scifact_path(given: Path | None) -> tuple[Path, bool]:
     return (Path.cwd() / DEFAULT_REL).resolve(), True
 
 
-def _print(checks: list[selfcheck.Check]) -> None:
+def _print(checks: list[Check]) -> None:
     print_table(["check", "expected", "got", "tolerance", "status", "seconds", "note"],
                 [[c.name, c.expected, c.got, c.tolerance, c.status, f"{c.seconds:.2f}", c.note]
                  for c in checks])

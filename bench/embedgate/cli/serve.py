@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from embedgate.embedders.serve import serve
 from embedgate.infra import cli_args
 from embedgate.infra.textio import check_name
 
@@ -25,6 +24,8 @@ def add_parser(sub: Any) -> None:
 
 
 def _cmd_serve(args: Any) -> int:
+    from embedgate.embedders.serve import serve  # numpy and the model: only when serving
+
     check_name(args.model, "model")
     serve(args.model, host=args.host, port=args.port, model_name=args.model_name,
           api_key_env=args.api_key_env, max_seq_length=args.max_seq_length)

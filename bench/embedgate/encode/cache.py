@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 import time
 import zlib
@@ -30,11 +29,10 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.base import EmbedderInfo, Role
+from embedgate.encode.locations import DB_NAME, default_dir  # noqa: F401 (re-exported)
 
 log = logging.getLogger("embedgate")
 
-DB_NAME = "embeddings.sqlite3"
-ENV_DIR = "EMBEDGATE_CACHE_DIR"
 _LOOKUP_CHUNK = 500  # keys per SELECT ... IN (...): well under SQLite's variable limit
 
 _SCHEMA = """
@@ -55,16 +53,6 @@ CREATE TABLE IF NOT EXISTS embeddings (
 );
 CREATE INDEX IF NOT EXISTS embeddings_created ON embeddings (created);
 """
-
-
-def default_dir() -> Path:
-    """`$EMBEDGATE_CACHE_DIR`, else `<user cache dir>/embedgate/embeddings` (platformdirs)."""
-    env = os.environ.get(ENV_DIR)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("embedgate")) / "embeddings"
 
 
 def fingerprint_fields(info: EmbedderInfo, role: Role) -> dict[str, Any]:

@@ -10,11 +10,9 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from embedgate.encode.cache import ENV_DIR, default_dir
+from embedgate.encode.locations import ENV_DIR, LOCAL_RAY, default_dir
 from embedgate.suite import LoadedSuite
 from embedgate.encode.pipeline import ChunkRunner, EncodeOptions, EncodePipeline, scratch_default
-
-LOCAL_RAY = "local"
 
 
 @dataclass(frozen=True)

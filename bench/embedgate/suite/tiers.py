@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from embedgate.algorithms.ir import parse_metric
-from embedgate.algorithms.search import IndexParams
 from embedgate.suite.base import Ident, MetricName, Seed, Spec, TierSpec, require_unique
 from embedgate.suite.tiers_qa import QATier
+
+if TYPE_CHECKING:  # search imports numpy; loading a suite does not need it
+    from embedgate.algorithms.search import IndexParams
 
 
 class IndexSpec(Spec):
@@ -28,6 +30,8 @@ class IndexSpec(Spec):
     recall_sample: int = Field(default=1000, gt=0, le=1 << 20)
 
     def params(self) -> IndexParams:
+        from embedgate.algorithms.search import IndexParams
+
         return IndexParams(**self.model_dump())
 
     @model_validator(mode="after")
