@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.encode.cache import DB_NAME, EmbeddingCache, fingerprint, text_key
+from embedgate.encode.cache import EmbeddingCache, fingerprint, text_key
+from embedgate.encode.locations import DB_NAME
 from embedgate.cli.entry import main
 from embedgate.suite import RetrievalTier
 from embedgate.tiers.context import RunContext

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedgate.encode.cache import DB_NAME
+from embedgate.encode.locations import DB_NAME
 from embedgate.encode.pipeline import EncodeOptions, EncodePipeline
 
 from tests.fakes.cache_worker import synthetic_texts

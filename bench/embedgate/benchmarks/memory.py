@@ -58,7 +58,7 @@ def _phase(n: int, phase: str, args: argparse.Namespace, work: Path) -> dict:
 
 def _worker(n: int, dim: int, n_queries: int, top_k: int, work: Path) -> dict:
     """One phase in this process: encode through the cache, search, report peak memory."""
-    from embedgate.encode.cache import DB_NAME
+    from embedgate.encode.locations import DB_NAME
     from embedgate.encode.pipeline import EncodeOptions, EncodePipeline
     from embedgate.algorithms.search import exact_search
     from embedgate.benchmarks.synthetic import HashEmbedder, synthetic_texts

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.base import EmbedderInfo, Role
-from embedgate.encode.locations import DB_NAME, default_dir  # noqa: F401 (re-exported)
+from embedgate.encode.locations import DB_NAME
 
 log = logging.getLogger("embedgate")
 
