@@ -76,7 +76,10 @@ def _from_beir(root: Path, spec: DataSpec, where: str) -> TrainingData:
     except InputError as exc:
         raise InputError(f"{exc} (recipe data at {where})") from None
     qmeta = _query_metadata(root / "queries.jsonl")
-    kept = [q for q in coll.queries if _matches(qmeta.get(q, {}), spec.where)]
+    _check_excluded(spec.exclude_queries, coll.queries, where)
+    dropped = set(spec.exclude_queries)
+    kept = [q for q in coll.queries
+            if q not in dropped and _matches(qmeta.get(q, {}), spec.where)]
     positives = {q: [d for d, r in sorted(coll.qrels[q].items(), key=lambda kv: (-kv[1], kv[0]))
                      if r >= spec.min_relevance] for q in kept}
     positives = {q: ds for q, ds in positives.items() if ds}
@@ -85,12 +88,22 @@ def _from_beir(root: Path, spec: DataSpec, where: str) -> TrainingData:
     pool = [i for i, d in enumerate(coll.doc_ids)
             if d in needed or _matches(coll.meta.get(d, {}), spec.where)]
     stats = {"source": f"beir {root} split {spec.split}", "queries_with_judgements": len(coll.queries),
-             "queries_matching_where": len(kept), "queries_with_positive": len(positives),
+             "queries_excluded": len(dropped), "queries_matching_where": len(kept),
+             "queries_with_positive": len(positives),
              "pairs": sum(len(v) for v in positives.values()), "pool_passages": len(pool)}
     return TrainingData(
         queries={q: coll.queries[q] for q in positives}, positives=positives,
         doc_ids=[coll.doc_ids[i] for i in pool], doc_texts=[coll.doc_texts[i] for i in pool],
         sha256=coll.sha256, judged=judged, source_dir=root, stats=stats)
+
+
+def _check_excluded(excluded: list[str], queries: dict[str, str], where: str) -> None:
+    """An excluded id the split does not judge is a typo that would silently train on it."""
+    unknown = [q for q in excluded if q not in queries]
+    if unknown:
+        raise InputError(f"{where}: exclude_queries names {len(unknown)} query id(s) the split "
+                         f"does not judge: {', '.join(unknown[:5])}; use ids from the split's "
+                         "qrels (the leak guard prints them)")
 
 
 def _query_metadata(path: Path) -> dict[str, dict[str, Any]]:

@@ -36,6 +36,9 @@ class DataSpec(Spec):
     # {domain: medical}; judged positives are always kept in the passage pool.
     where: dict[str, str] = Field(default_factory=dict)
     pairs: Path | None = None  # TSV: query<TAB>positive passage, optional header "query positive"
+    # Query ids of the BEIR split never to train on, e.g. claims that a public collection's
+    # train and test splits share verbatim (the leak guard names them).
+    exclude_queries: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
@@ -43,6 +46,9 @@ class DataSpec(Spec):
             raise ValueError("give exactly one of beir (a BEIR folder) or pairs (a TSV file)")
         if self.pairs is not None and self.where:
             raise ValueError("where filters BEIR metadata; a pairs TSV has none, remove it")
+        if self.pairs is not None and self.exclude_queries:
+            raise ValueError("exclude_queries names BEIR query ids; a pairs TSV has none, "
+                             "delete those lines from the file instead")
         return self
 
 
@@ -133,11 +139,31 @@ class SupervisedStage(_Stage):
     temperature: Temperature = 0.1
     margin: float = Field(default=0.1, gt=0, le=2)
     negatives: MiningSpec | None = None
+    # GradCache (CachedMultipleNegativesRankingLoss): a step holds batch_size rows but encodes
+    # them mini_batch_size at a time, so a large in-batch-negative pool fits in CPU memory.
+    mini_batch_size: int | None = Field(default=None, ge=1, le=4096)
+    # Learnable τ (CLIP): log(1/τ) is a trained parameter that starts at 1/temperature and
+    # has its own learning rate (the encoder's lr would barely move it in a few hundred steps).
+    learnable_temperature: bool = False
+    temperature_lr: float = Field(default=1e-2, gt=0, le=10)
+    # Matryoshka: the loss is summed over these leading-dimension prefixes (largest first is
+    # the model's own dimension), so a truncated embedding still retrieves well.
+    matryoshka_dims: list[int] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _triplet_needs_negatives(self) -> SupervisedStage:
         if self.loss == "triplet" and self.negatives is None:
             raise ValueError("loss triplet needs mined negatives; add a negatives block")
+        if self.loss == "triplet" and (self.mini_batch_size or self.learnable_temperature):
+            raise ValueError("mini_batch_size and learnable_temperature apply to loss infonce; "
+                             "remove them or use loss: infonce")
+        if self.mini_batch_size is not None and self.mini_batch_size > self.batch_size:
+            raise ValueError(f"mini_batch_size {self.mini_batch_size} exceeds batch_size "
+                             f"{self.batch_size}; it must be at most the batch size")
+        dims = self.matryoshka_dims
+        if dims is not None and (sorted(set(dims), reverse=True) != dims or dims[-1] < 1):
+            raise ValueError("matryoshka_dims must be distinct positive dimensions, largest "
+                             "first, e.g. [384, 256, 128, 64]")
         return self
 
 

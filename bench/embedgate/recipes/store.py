@@ -26,7 +26,8 @@ from embedgate.recipes.recipe import Recipe
 RECORD = "stage.json"  # written last inside a stage folder; its presence marks completion
 MODEL = "model"
 # Bump when embedgate's own training changes what a stage produces (row layout, loss wiring,
-# mining rules): old cache entries then stop matching instead of being served as current.
+# mining rules, the default of any recipe setting): old cache entries then stop matching
+# instead of being served as current.
 TRAINING_VERSION = 3
 
 
@@ -57,13 +58,15 @@ def stage_keys(recipe: Recipe, data_sha256: str, base_sha256: str,
     `extra` adds per-stage content hashes that the recipe text does not show (e.g. the weights
     of a distillation student given by path).
     """
-    data = recipe.data.model_dump(mode="json", exclude={"beir", "pairs"})
+    # Fields left at their defaults are left out, so a new optional setting does not retrain
+    # every cached recipe; changing a default's value therefore needs a TRAINING_VERSION bump.
+    data = recipe.data.model_dump(mode="json", exclude={"beir", "pairs"}, exclude_defaults=True)
     prev = _digest({"base": base_sha256, "data": data_sha256, "selection": data,
                     "seed": recipe.seed, "versions": _versions(),
                     "embedgate_training": TRAINING_VERSION})
     keys: list[str] = []
     for i, stage in enumerate(recipe.stages):
-        spec = stage.model_dump(mode="json", exclude={"name"})
+        spec = stage.model_dump(mode="json", exclude={"name"}, exclude_defaults=True)
         prev = _digest({"previous": prev, "stage": spec, "extra": (extra or {}).get(i, "")})
         keys.append(prev)
     return keys

@@ -24,7 +24,7 @@ from embedgate.embedders.registry import BuildEnv
 from embedgate.recipes import examples as ex
 from embedgate.recipes import store
 from embedgate.recipes.data import TrainingData, load_training_data
-from embedgate.recipes.losses import build_loss, describe
+from embedgate.recipes.losses import build_loss, describe, learning_rates
 from embedgate.recipes.mining import mine
 from embedgate.recipes.recipe import (
     DistillationStage, DomainAdaptationStage, LoadedRecipe, SupervisedStage,
@@ -191,11 +191,38 @@ def fit_stage(model: Any, loss: Any, examples: ex.Examples, stage: StageSpec, se
         trainer = SentenceTransformerTrainer(model=model, args=_args(stage, seed, progress, tmp),
                                              train_dataset=dataset, loss=loss)
         trainer.remove_callback(PrinterCallback)  # it prints every metrics dict; we record them
+        trainer.add_callback(eta_callback())
         before = trainer.evaluate(eval_dataset=dataset)["eval_loss"]
         output = trainer.train()
         after = trainer.evaluate(eval_dataset=dataset)["eval_loss"]
     return {"train_set_loss_before": float(before), "train_set_loss_after": float(after),
             "mean_training_loss": float(output.training_loss), "steps": int(output.global_step)}
+
+
+def eta_callback(every: float = 0.1) -> Any:
+    """Logs step, elapsed time and ETA about every `every` of the run (tqdm is a TTY's only)."""
+    from transformers import TrainerCallback
+
+    class EtaLog(TrainerCallback):  # type: ignore[misc]
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.started, self.next = time.perf_counter(), every
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            done = state.global_step / max(state.max_steps, 1)
+            if done + 1e-9 < self.next and state.global_step != state.max_steps:
+                return
+            self.next = (int(done / every) + 1) * every
+            elapsed = time.perf_counter() - self.started
+            log.info("training: step %d/%d (%.0f %%), %s elapsed, ETA %s", state.global_step,
+                     state.max_steps, 100 * done, _clock(elapsed),
+                     _clock(elapsed / done - elapsed if done else 0.0))
+
+    return EtaLog()
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s"
 
 
 def _args(stage: StageSpec, seed: int, progress: bool, out: str) -> Any:
@@ -211,6 +238,7 @@ def _args(stage: StageSpec, seed: int, progress: bool, out: str) -> Any:
         gradient_accumulation_steps=stage.gradient_accumulation,
         warmup_steps=stage.warmup_ratio,  # a float < 1 is a ratio of the total steps
         weight_decay=stage.weight_decay, seed=seed, data_seed=seed, use_cpu=True,
+        learning_rate_mapping=learning_rates(stage) or None,
         report_to="none", save_strategy="no", logging_strategy="no", disable_tqdm=not progress,
         dataloader_num_workers=0,
         batch_sampler=BatchSamplers.NO_DUPLICATES if in_batch else BatchSamplers.BATCH_SAMPLER)
