@@ -28,6 +28,7 @@ class TrainingData:
     doc_texts: list[str]
     sha256: str  # content hash of the files read
     judged: dict[str, set[str]] = field(default_factory=dict)  # qid -> every doc judged > 0
+    labels: dict[str, str] = field(default_factory=dict)  # qid -> intent label (data.intents)
     source_dir: Path | None = None  # the BEIR folder, when the data came from one
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -47,7 +48,7 @@ class TrainingData:
 
     def pairs(self) -> list[tuple[str, str]]:
         """(qid, positive doc id) in a stable order."""
-        return [(q, d) for q in self.queries for d in self.positives[q]]
+        return [(q, d) for q in self.queries for d in self.positives.get(q, [])]
 
 
 def load_training_data(loaded: LoadedRecipe) -> TrainingData:
@@ -56,10 +57,13 @@ def load_training_data(loaded: LoadedRecipe) -> TrainingData:
     if spec.beir is not None:
         where = loaded.where(("data", "beir"))
         data = _from_beir(loaded.resolve(spec.beir), spec, where)
-    else:
-        assert spec.pairs is not None
+    elif spec.pairs is not None:
         where = loaded.where(("data", "pairs"))
         data = _from_pairs(loaded.resolve(spec.pairs), where)
+    else:
+        assert spec.intents is not None
+        where = loaded.where(("data", "intents"))
+        data = _from_intents(loaded.resolve(spec.intents), spec.split, where)
     if not data.queries:
         raise InputError(f"{where}: the training set is empty ({_why_empty(data.stats)}); "
                          "point data at a split with judged queries or loosen where / min_relevance")
@@ -132,6 +136,27 @@ def _from_pairs(path: Path, where: str) -> TrainingData:
     return TrainingData(queries=queries, positives=positives, doc_ids=list(doc_of.values()),
                         doc_texts=list(doc_of), sha256=_file_sha256(path),
                         judged={q: set(ds) for q, ds in positives.items()}, stats=stats)
+
+
+def _from_intents(path: Path, split: str, where: str) -> TrainingData:
+    """The `split` rows of a labelled-utterance file; the other split is the intent tier's."""
+    from embedgate.inputs.intents import load_intents
+
+    try:
+        intents = load_intents("recipe-data", path)
+    except InputError as exc:
+        raise InputError(f"{exc} (recipe data at {where})") from None
+    if not intents.has_split:
+        raise InputError(f"{where}: intent file {path} has no split column; a recipe trains on "
+                         "its train rows and the intent tier scores the test rows, so add a "
+                         "split column (train|test)")
+    rows = [it for it in intents.items if it.split == split]
+    labels = {it.id: it.label for it in rows}
+    stats = {"source": f"intents {path} split {split}", "utterances": len(rows),
+             "labels": len(set(labels.values())), "rows_in_file": len(intents.items)}
+    return TrainingData(queries={it.id: it.text for it in rows}, positives={},
+                        doc_ids=[it.id for it in rows], doc_texts=[it.text for it in rows],
+                        sha256=intents.sha256, labels=labels, source_dir=None, stats=stats)
 
 
 def _read_pairs(path: Path, where: str) -> list[tuple[int, str, str]]:

@@ -46,6 +46,16 @@ def pairs(data: TrainingData) -> Examples:
                      "positive": [data.text(d) for _, d in rows]}, {"pairs": len(rows)})
 
 
+def labelled(data: TrainingData) -> Examples:
+    """(text, label) rows for batch triplet losses; labels as integers in sorted-name order."""
+    names = sorted(set(data.labels.values()))
+    index = {name: i for i, name in enumerate(names)}
+    qids = list(data.queries)
+    return Examples({"text": [data.queries[q] for q in qids],
+                     "label": [index[data.labels[q]] for q in qids]},
+                    {"utterances": len(qids), "labels": len(names)})
+
+
 def triplets(data: TrainingData, mined: MiningResult, seed: int) -> Examples:
     """(query, positive, negative) rows, one per kept negative of the query (triplet loss).
 

@@ -60,7 +60,9 @@ def _same_dir(a: Path, b: Any) -> bool:
 
 
 class _Job(Protocol):
+    tier: str
     dataset: str | None
+    data: Any
 
     def wants(self, embedder_id: str) -> bool: ...
 
@@ -69,7 +71,8 @@ def check_suite(loaded: Any, datasets: Mapping[str, Any], jobs: Iterable[_Job]) 
     """Refuse (InputError) to judge a recipe embedder on queries from its training data.
 
     `loaded` is the LoadedSuite, `datasets` the loaded collections by id, `jobs` the runner's
-    planned tier jobs (only those that judge the embedder on a dataset are checked).
+    planned tier jobs: a retrieval-style job judges the queries of its dataset, an intent job
+    the utterances it scores (the test rows of a split file; every row under cross-validation).
     """
     from embedgate.recipes.data import load_training_data
     from embedgate.recipes.recipe import load_recipe
@@ -84,17 +87,38 @@ def check_suite(loaded: Any, datasets: Mapping[str, Any], jobs: Iterable[_Job]) 
         except InputError as exc:
             raise InputError(f"{exc} (recipe of embedder \"{spec.id}\" at {where})") from None
         data = load_training_data(recipe)
-        for dataset_id in sorted({j.dataset for j in jobs if j.wants(spec.id) and j.dataset}):
-            coll = datasets.get(dataset_id)
-            queries = getattr(coll, "queries", None)
-            if not isinstance(queries, Mapping):
+        seen: set[tuple[str, str]] = set()
+        for job in jobs:
+            if not (job.wants(spec.id) and job.dataset) or (job.tier, job.dataset) in seen:
                 continue
-            same = data.source_dir is not None and _same_dir(data.source_dir, coll.path)
+            seen.add((job.tier, job.dataset))
+            judged = _judged(job, datasets)
+            if judged is None:
+                continue
+            queries, folder, split, what = judged
+            same = (folder is not None and data.source_dir is not None
+                    and _same_dir(data.source_dir, folder))
             leaks = find_leaks(data.queries, queries, same)
             if leaks:
                 raise InputError(
                     f'{where}: embedder "{spec.id}" would be judged on {len(leaks)} quer'
-                    f'{"y" if len(leaks) == 1 else "ies"} of dataset "{dataset_id}" '
-                    f"(split {getattr(coll, 'split', '?')}) that its recipe {recipe.path} trains "
-                    f"on: {describe(leaks)}; evaluate on another split or drop them from the "
+                    f'{"y" if len(leaks) == 1 else "ies"} of {what} (split {split}) that '
+                    f"its recipe {recipe.path} trains on: {describe(leaks)}; evaluate on another split or drop them from the "
                     "training data")
+
+
+def _judged(job: _Job, datasets: Mapping[str, Any]) -> tuple[dict[str, str], Any, str, str] | None:
+    """(id -> text judged, the folder when ids are comparable, split, what it is) or None."""
+    from embedgate.inputs.intents import IntentData
+
+    if isinstance(job.data, IntentData):  # ids are file lines there: only texts compare
+        items = job.data.source.items
+        split = "test" if job.data.source.has_split else "every row, cross-validated"
+        return ({it.id: it.text for it in items if it.split in (None, "test")}, None, split,
+                f'{job.tier} source "{job.dataset}"')
+    coll = datasets.get(job.dataset or "")
+    queries = getattr(coll, "queries", None)
+    if not isinstance(queries, Mapping):
+        return None
+    return (dict(queries), getattr(coll, "path", None), str(getattr(coll, "split", "?")),
+            f'dataset "{job.dataset}"')

@@ -93,6 +93,17 @@ def triplet(model: Any, margin: float) -> nn.Module:
     return TripletLoss(model, distance_metric=TripletDistanceMetric.COSINE, triplet_margin=margin)
 
 
+def batch_triplet(model: Any, margin: float) -> nn.Module:
+    """BatchAllTripletLoss over (text, label) batches: every valid triplet, cosine distance."""
+    from sentence_transformers.sentence_transformer.losses import (
+        BatchAllTripletLoss,
+        BatchHardTripletLossDistanceFunction,
+    )
+
+    return BatchAllTripletLoss(model, margin=margin,
+                               distance_metric=BatchHardTripletLossDistanceFunction.cosine_distance)
+
+
 def distillation(model: Any) -> nn.Module:
     from sentence_transformers.sentence_transformer.losses import MSELoss
 
@@ -105,6 +116,8 @@ def build_loss(stage: DomainAdaptationStage | SupervisedStage | DistillationStag
     if isinstance(stage, DomainAdaptationStage):
         return infonce(model, stage.temperature)
     if isinstance(stage, SupervisedStage):
+        if stage.loss == "batch_triplet":
+            return batch_triplet(model, stage.margin)
         return supervised_infonce(model, stage) if stage.loss == "infonce" else triplet(
             model, stage.margin)
     return distillation(model)

@@ -36,19 +36,21 @@ class DataSpec(Spec):
     # {domain: medical}; judged positives are always kept in the passage pool.
     where: dict[str, str] = Field(default_factory=dict)
     pairs: Path | None = None  # TSV: query<TAB>positive passage, optional header "query positive"
+    # Labelled utterances (the intent tier's CSV / JSONL with a split column): the `split` rows
+    # train loss batch_triplet; the intent tier then scores the other split.
+    intents: Path | None = None
     # Query ids of the BEIR split never to train on, e.g. claims that a public collection's
     # train and test splits share verbatim (the leak guard names them).
     exclude_queries: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
-        if (self.beir is None) == (self.pairs is None):
-            raise ValueError("give exactly one of beir (a BEIR folder) or pairs (a TSV file)")
-        if self.pairs is not None and self.where:
-            raise ValueError("where filters BEIR metadata; a pairs TSV has none, remove it")
-        if self.pairs is not None and self.exclude_queries:
-            raise ValueError("exclude_queries names BEIR query ids; a pairs TSV has none, "
-                             "delete those lines from the file instead")
+        if sum(x is not None for x in (self.beir, self.pairs, self.intents)) != 1:
+            raise ValueError("give exactly one of beir (a BEIR folder), pairs (a TSV file) or "
+                             "intents (a labelled-utterance file)")
+        if self.beir is None and (self.where or self.exclude_queries):
+            raise ValueError("where and exclude_queries select BEIR queries; this data source "
+                             "has none, remove them (or delete those rows from the file)")
         return self
 
 
@@ -135,7 +137,9 @@ class SupervisedStage(_Stage):
     """Query → positive pairs; InfoNCE (scale = 1/τ) or triplet with a cosine margin."""
 
     kind: Literal["supervised"]
-    loss: Literal["infonce", "triplet"] = "infonce"
+    # batch_triplet: BatchAllTripletLoss on labelled utterances (data.intents), cosine distance,
+    # batches grouped by label (every batch holds >= 2 utterances of several labels).
+    loss: Literal["infonce", "triplet", "batch_triplet"] = "infonce"
     temperature: Temperature = 0.1
     margin: float = Field(default=0.1, gt=0, le=2)
     negatives: MiningSpec | None = None
@@ -154,9 +158,15 @@ class SupervisedStage(_Stage):
     def _triplet_needs_negatives(self) -> SupervisedStage:
         if self.loss == "triplet" and self.negatives is None:
             raise ValueError("loss triplet needs mined negatives; add a negatives block")
-        if self.loss == "triplet" and (self.mini_batch_size or self.learnable_temperature):
+        if self.loss != "infonce" and (self.mini_batch_size or self.learnable_temperature):
             raise ValueError("mini_batch_size and learnable_temperature apply to loss infonce; "
                              "remove them or use loss: infonce")
+        if self.loss == "batch_triplet" and (self.negatives or self.matryoshka_dims):
+            raise ValueError("loss batch_triplet mines its triplets inside each batch; remove "
+                             "negatives and matryoshka_dims")
+        if self.loss == "batch_triplet" and self.batch_size % 2:
+            raise ValueError(f"loss batch_triplet needs an even batch_size (pairs per label), "
+                             f"got {self.batch_size}")
         if self.mini_batch_size is not None and self.mini_batch_size > self.batch_size:
             raise ValueError(f"mini_batch_size {self.mini_batch_size} exceeds batch_size "
                              f"{self.batch_size}; it must be at most the batch size")
@@ -209,6 +219,16 @@ class Recipe(Spec):
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f'two stages are named "{name}"; give them distinct name: keys')
+        return self
+
+    @model_validator(mode="after")
+    def _loss_fits_data(self) -> Recipe:
+        labelled = self.data.intents is not None
+        for stage in self.stages:
+            if isinstance(stage, SupervisedStage) and labelled != (stage.loss == "batch_triplet"):
+                raise ValueError("labelled utterances (data.intents) train with loss "
+                                 "batch_triplet, and batch_triplet needs data.intents; "
+                                 "change the loss or the data")
         return self
 
     def stage_names(self) -> list[str]:

@@ -140,6 +140,8 @@ def _prepare(loaded: LoadedRecipe, index: int, stage: StageSpec, model: Any,
 def _supervised(stage: SupervisedStage, model: Any, data: TrainingData,
                 seed: int) -> tuple[ex.Examples, dict[str, Any]]:
     """Pairs (in-batch negatives only), or rows with negatives mined by the entering model."""
+    if stage.loss == "batch_triplet":
+        return ex.labelled(data), {}
     if stage.negatives is None:
         return ex.pairs(data), {}
     mined = mine(data, ModelEncoder(model), stage.negatives, seed)
@@ -229,9 +231,6 @@ def _args(stage: StageSpec, seed: int, progress: bool, out: str) -> Any:
     from sentence_transformers import SentenceTransformerTrainingArguments
     from sentence_transformers.base.sampler import BatchSamplers
 
-    # In-batch-negative losses must not see one text twice in a batch (a false negative).
-    in_batch = not isinstance(stage, DistillationStage) and not (
-        isinstance(stage, SupervisedStage) and stage.loss == "triplet")
     return SentenceTransformerTrainingArguments(
         output_dir=out, num_train_epochs=stage.epochs, learning_rate=stage.lr,
         per_device_train_batch_size=stage.batch_size, per_device_eval_batch_size=stage.batch_size,
@@ -241,7 +240,18 @@ def _args(stage: StageSpec, seed: int, progress: bool, out: str) -> Any:
         learning_rate_mapping=learning_rates(stage) or None,
         report_to="none", save_strategy="no", logging_strategy="no", disable_tqdm=not progress,
         dataloader_num_workers=0,
-        batch_sampler=BatchSamplers.NO_DUPLICATES if in_batch else BatchSamplers.BATCH_SAMPLER)
+        batch_sampler=_sampler(stage, BatchSamplers))
+
+
+def _sampler(stage: StageSpec, samplers: Any) -> Any:
+    """In-batch-negative losses must not see one text twice in a batch (a false negative);
+    batch triplet losses need several utterances of each of several labels per batch."""
+    loss = stage.loss if isinstance(stage, SupervisedStage) else None
+    if loss == "batch_triplet":
+        return samplers.GROUP_BY_LABEL
+    if isinstance(stage, DistillationStage) or loss == "triplet":
+        return samplers.BATCH_SAMPLER
+    return samplers.NO_DUPLICATES
 
 
 @contextlib.contextmanager
