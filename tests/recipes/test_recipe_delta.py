@@ -51,3 +51,27 @@ def test_query_slices_from_metadata(tmp_path: Path) -> None:
         {"_id": "b", "text": "y", "metadata": {"domain": "legal"}},
         {"_id": "c", "text": "z"}]), encoding="utf-8")
     assert query_slices(path) == {"legal": {"b"}, "medical": {"a"}}
+
+
+def test_the_delta_script_holm_adjusts_over_every_tuned_block(capsys) -> None:
+    """scripts/finetune_delta.py with two tuned embedders: one labelled block each, Holm over
+    the whole table (so no adjusted p is below its raw p, and the family is all rows)."""
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("finetune_delta",
+                                                  ROOT / "scripts" / "finetune_delta.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    golden = ROOT / "tests" / "golden" / "finetune.json"
+    assert module.main([str(golden), "--base", "m3e-small", "--tuned", "m3e-medical",
+                        "m3e-small", "--slice-key", "", "--metrics", "RR@10"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("| variant | slice | metric |") and len(lines) == 4
+    tuned, same = (line.split(" | ") for line in lines[2:])
+    assert tuned[0] == "| m3e-medical" and same[0] == "| m3e-small"
+    assert float(same[6]) == 0.0 and float(same[8]) == 1.0  # a model against itself: Δ 0, p 1
+    raw, adjusted = float(tuned[8]), float(tuned[9].rstrip(" |"))
+    assert adjusted == pytest.approx(min(1.0, 2 * raw), abs=1e-4)  # Holm over 2 rows, smallest p
