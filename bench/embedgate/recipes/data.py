@@ -60,10 +60,12 @@ def load_training_data(loaded: LoadedRecipe) -> TrainingData:
     elif spec.pairs is not None:
         where = loaded.where(("data", "pairs"))
         data = _from_pairs(loaded.resolve(spec.pairs), where)
-    else:
-        assert spec.intents is not None
+    elif spec.intents is not None:
         where = loaded.where(("data", "intents"))
         data = _from_intents(loaded.resolve(spec.intents), spec.split, where)
+    else:
+        where = loaded.where(("data", "lexicon"))
+        data = _from_lexicon(loaded, where)
     if not data.queries:
         raise InputError(f"{where}: the training set is empty ({_why_empty(data.stats)}); "
                          "point data at a split with judged queries or loosen where / min_relevance")
@@ -157,6 +159,57 @@ def _from_intents(path: Path, split: str, where: str) -> TrainingData:
     return TrainingData(queries={it.id: it.text for it in rows}, positives={},
                         doc_ids=[it.id for it in rows], doc_texts=[it.text for it in rows],
                         sha256=intents.sha256, labels=labels, source_dir=None, stats=stats)
+
+
+def _from_lexicon(loaded: LoadedRecipe, where: str) -> TrainingData:
+    """(anchor, positive) pairs of a pair source, minus groups sharing a text with exclude_pairs."""
+    from embedgate.inputs.pairs import PairGroup
+
+    spec = loaded.recipe.data
+    assert spec.lexicon is not None
+    held = {_norm(t) for src in spec.exclude_pairs
+            for g in _pair_set(loaded, src, where).groups for t in _group_texts(g)}
+    pairs = _pair_set(loaded, spec.lexicon, where)
+    kept: list[PairGroup] = [g for g in pairs.groups
+                             if not held & {_norm(t) for t in _group_texts(g)}]
+    doc_of: dict[str, str] = {}
+    positives = {g.id: [doc_of.setdefault(t, f"p{len(doc_of) + 1}") for t in _group_texts(g)[1:]]
+                 for g in kept}
+    stats = {"source": f"lexicon {pairs.source.get('type')} sample {spec.lexicon.sample} "
+                       f"seed {pairs.source.get('seed')}", "groups_drawn": len(pairs.groups),
+             "groups_held_apart": len(pairs.groups) - len(kept), "groups": len(kept),
+             "pairs": sum(len(v) for v in positives.values()), "held_apart_texts": len(held)}
+    return TrainingData(queries={g.id: g.anchor for g in kept}, positives=positives,
+                        doc_ids=list(doc_of.values()), doc_texts=list(doc_of),
+                        sha256=_pairs_hash(pairs.source, spec), stats=stats,
+                        judged={q: set(ds) for q, ds in positives.items()})
+
+
+def _pair_set(loaded: LoadedRecipe, src: Any, where: str) -> Any:
+    from embedgate.tiers.intrinsic import load_pair_set
+
+    seed = loaded.recipe.seed if src.seed is None else src.seed
+    try:
+        return load_pair_set(src, loaded.resolve(src.path) if src.path else None, seed)
+    except InputError as exc:
+        raise InputError(f'{exc} (pair set "{src.id}" of the recipe data at {where})') from None
+
+
+def _group_texts(group: Any) -> list[str]:
+    """The anchor, then its positive candidates (negatives are not training pairs)."""
+    return [group.anchor, *(c.text for c in group.candidates if c.positive)]
+
+
+def _norm(text: str) -> str:
+    from embedgate.recipes.text import normalise
+
+    return normalise(text)
+
+
+def _pairs_hash(source: dict[str, Any], spec: DataSpec) -> str:
+    """The lexicon file's hash plus the draws (sample, seed) of the data and of its exclusions."""
+    blob = repr((source.get("sha256"), spec.model_dump(mode="json", exclude={"beir", "pairs"})))
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _read_pairs(path: Path, where: str) -> list[tuple[int, str, str]]:

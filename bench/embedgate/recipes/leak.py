@@ -98,7 +98,7 @@ def check_suite(loaded: Any, datasets: Mapping[str, Any], jobs: Iterable[_Job]) 
             queries, folder, split, what = judged
             same = (folder is not None and data.source_dir is not None
                     and _same_dir(data.source_dir, folder))
-            leaks = find_leaks(data.queries, queries, same)
+            leaks = find_leaks(_training_texts(data, job), queries, same)
             if leaks:
                 raise InputError(
                     f'{where}: embedder "{spec.id}" would be judged on {len(leaks)} quer'
@@ -107,10 +107,25 @@ def check_suite(loaded: Any, datasets: Mapping[str, Any], jobs: Iterable[_Job]) 
                     "training data")
 
 
+def _training_texts(data: Any, job: _Job) -> dict[str, str]:
+    """Training queries; against a pair set also their positives (a synonym trained as a
+    positive is as seen as one trained as an anchor)."""
+    from embedgate.inputs.pairs import PairSet
+
+    if not isinstance(job.data, PairSet):
+        return dict(data.queries)
+    positives = {f"{q}/{d}": data.text(d) for q, ds in data.positives.items() for d in ds}
+    return {**data.queries, **positives}
+
+
 def _judged(job: _Job, datasets: Mapping[str, Any]) -> tuple[dict[str, str], Any, str, str] | None:
     """(id -> text judged, the folder when ids are comparable, split, what it is) or None."""
     from embedgate.inputs.intents import IntentData
+    from embedgate.inputs.pairs import PairSet
 
+    if isinstance(job.data, PairSet):  # the intrinsic tier ranks candidates for each anchor
+        return ({g.id: g.anchor for g in job.data.groups}, None, "sampled groups",
+                f'{job.tier} pair set "{job.dataset}"')
     if isinstance(job.data, IntentData):  # ids are file lines there: only texts compare
         items = job.data.source.items
         split = "test" if job.data.source.has_split else "every row, cross-validated"

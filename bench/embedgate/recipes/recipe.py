@@ -21,7 +21,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from embedgate.suite import Ident, Seed, Spec, load_mapping, validate
+from embedgate.suite import Ident, PairSource, Seed, Spec, load_mapping, validate
 from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.suite.yamlsrc import Loc, YamlDoc
 
@@ -39,15 +39,24 @@ class DataSpec(Spec):
     # Labelled utterances (the intent tier's CSV / JSONL with a split column): the `split` rows
     # train loss batch_triplet; the intent tier then scores the other split.
     intents: Path | None = None
+    # Synonym / translation groups (an intrinsic-tier pair source: cilin, cedict or tsv): each
+    # (anchor, positive candidate) is a training pair. `exclude_pairs` lists the pair sets the
+    # suite judges on (same type, sample and seed): any group sharing a text with them is left
+    # out, so the intrinsic tier measures held-apart groups.
+    lexicon: PairSource | None = None
+    exclude_pairs: list[PairSource] = Field(default_factory=list)
     # Query ids of the BEIR split never to train on, e.g. claims that a public collection's
     # train and test splits share verbatim (the leak guard names them).
     exclude_queries: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
-        if sum(x is not None for x in (self.beir, self.pairs, self.intents)) != 1:
-            raise ValueError("give exactly one of beir (a BEIR folder), pairs (a TSV file) or "
-                             "intents (a labelled-utterance file)")
+        if sum(x is not None for x in (self.beir, self.pairs, self.intents, self.lexicon)) != 1:
+            raise ValueError("give exactly one of beir (a BEIR folder), pairs (a TSV file), "
+                             "intents (a labelled-utterance file) or lexicon (a pair source)")
+        if self.exclude_pairs and self.lexicon is None:
+            raise ValueError("exclude_pairs holds pair sets apart from lexicon data; add "
+                             "lexicon or remove exclude_pairs")
         if self.beir is None and (self.where or self.exclude_queries):
             raise ValueError("where and exclude_queries select BEIR queries; this data source "
                              "has none, remove them (or delete those rows from the file)")
