@@ -144,6 +144,8 @@ def _supervised(stage: SupervisedStage, model: Any, data: TrainingData,
         return ex.labelled(data), {}
     if stage.negatives is None:
         return ex.pairs(data), {}
+    log.info("mining hard negatives: encoding %d passages and %d queries with the entering "
+             "model", len(data.doc_ids), len(data.queries))
     mined = mine(data, ModelEncoder(model), stage.negatives, seed)
     rows = ex.tuples if stage.loss == "infonce" else ex.triplets
     return rows(data, mined, seed), {"mining": mined.to_dict()}
