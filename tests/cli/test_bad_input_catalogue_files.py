@@ -492,6 +492,10 @@ def _keys(db: Path) -> set[bytes]:
         conn.close()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_keeps_finished_chunks_and_writes_no_results(tmp_path: Path) -> None:
     """Ctrl-C mid-encode: exit 130, one line, no results.json; the committed chunks are hits on
@@ -511,8 +515,10 @@ def test_ctrl_c_keeps_finished_chunks_and_writes_no_results(tmp_path: Path) -> N
         return [sys.executable, "-m", "embedgate", "run", str(s), "--out", str(tmp_path / "out"),
                 "--cache-dir", str(tmp_path / "cache"), "--threads", "2", "-q"]
 
+    # A CI that starts pytest as a background job hands every child SIGINT = SIG_IGN, which
+    # Python keeps; restore what a user at a terminal has, or the Ctrl-C is silently ignored.
     proc = subprocess.Popen(argv(suite), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=tmp_path)
+                            text=True, env=env, cwd=tmp_path, preexec_fn=_default_sigint)
     db = tmp_path / "cache" / "embeddings.sqlite3"
     deadline = time.monotonic() + 240
     while proc.poll() is None and not _keys(db) and time.monotonic() < deadline:
