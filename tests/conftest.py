@@ -59,3 +59,23 @@ def write_beir(root: Path, corpus: list[dict], queries: list[dict], qrels: list[
     lines = ["query-id\tcorpus-id\tscore"] + [f"{q}\t{d}\t{s}" for q, d, s in qrels]
     (root / "qrels" / f"{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
+
+
+EXAMPLE_PLUGIN = ROOT / "tests" / "fakes" / "plugin_example" / "embedgate_example_plugin.py"
+
+
+def install_example_plugin(site: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Install the example `char-ngram` plugin as pip would (a dist-info folder declaring the
+    entry point) into `site`, and put `site` on sys.path for the test."""
+    import shutil
+
+    dist = site / "embedgate_example_plugin-0.1.0.dist-info"
+    dist.mkdir(parents=True)
+    shutil.copy(EXAMPLE_PLUGIN, site / EXAMPLE_PLUGIN.name)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: embedgate-example-plugin\n"
+                                   "Version: 0.1.0\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text(
+        "[embedgate.embedders]\nchar-ngram = embedgate_example_plugin:CharNgramEmbedder\n",
+        encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    return site

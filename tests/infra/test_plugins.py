@@ -17,25 +17,14 @@ from embedgate.infra.errors import InputError
 from embedgate.infra.plugins import plugin_kinds
 from embedgate.embedders.registry import embedder_factory
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, install_example_plugin
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "fakes" / "plugin_example" / "embedgate_example_plugin.py"
 
 
 @pytest.fixture
 def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Install the example plugin into a fresh site folder on sys.path."""
-    site = tmp_path / "site"
-    dist = site / "embedgate_example_plugin-0.1.0.dist-info"
-    dist.mkdir(parents=True)
-    shutil.copy(EXAMPLE, site / EXAMPLE.name)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: embedgate-example-plugin\n"
-                                   "Version: 0.1.0\n", encoding="utf-8")
-    (dist / "entry_points.txt").write_text(
-        "[embedgate.embedders]\nchar-ngram = embedgate_example_plugin:CharNgramEmbedder\n",
-        encoding="utf-8")
-    monkeypatch.syspath_prepend(str(site))
-    return site
+    return install_example_plugin(tmp_path / "site", monkeypatch)
 
 
 def _suite(tmp_path: Path, embedder_yaml: str) -> Path:

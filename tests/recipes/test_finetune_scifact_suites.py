@@ -20,7 +20,8 @@ from tests.conftest import ROOT, SCIFACT
 pytestmark = pytest.mark.skipif(not SCIFACT.is_dir(),
                                 reason="../shared/datasets/scifact is not present")
 SUITES = [ROOT / "suites" / f"{name}.yaml" for name in
-          ("finetune-scifact", "finetune-scifact-ablation", "finetune-scifact-m3e")]
+          ("finetune-scifact", "finetune-scifact-ablation", "finetune-scifact-m3e",
+           "finetune-scifact-matryoshka")]
 RECIPE = ROOT / "suites" / "recipes" / "minilm-scifact.yaml"
 
 

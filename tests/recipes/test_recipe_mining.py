@@ -18,7 +18,8 @@ import pytest
 from embedgate.recipes.data import TrainingData
 from embedgate.recipes.mining import mine
 from embedgate.recipes.recipe import MiningSpec
-from embedgate.recipes.text import bm25_tokens, normalise
+from embedgate.algorithms.lexical import bm25_tokens
+from embedgate.algorithms.lexical import normalise
 
 from tests.fakes.keyword_embedder import KeywordEmbedder
 

@@ -166,3 +166,21 @@ def trec_lines(run: RunDict, tag: str) -> list[str]:
         for rank, (docid, score) in enumerate(ranked, 1):
             lines.append(f"{qid} Q0 {docid} {rank} {score:.6f} {tag}")
     return lines
+
+
+def per_query_search_ms(doc_vecs: np.ndarray, query_vecs: np.ndarray, top_k: int) -> list[float]:
+    """Milliseconds of an exact search of one query at a time (the index is built once, not
+    timed): what a single request costs, where `exact_search` times a whole batch."""
+    import time
+
+    import faiss
+
+    index = faiss.IndexFlatIP(doc_vecs.shape[1])
+    index.add(_f32(doc_vecs))
+    out: list[float] = []
+    for row in range(query_vecs.shape[0]):
+        query = _f32(query_vecs[row:row + 1])
+        start = time.perf_counter()
+        index.search(query, min(top_k, index.ntotal))
+        out.append((time.perf_counter() - start) * 1e3)
+    return out

@@ -1,7 +1,7 @@
 """The embedder contract every backend satisfies (a Protocol: no base class needed)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -46,3 +46,44 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, np.float32(1e-12))
+
+
+@dataclass
+class Ranking:
+    """What a retrieval system returns for a list of queries: the top-k of each, per stage
+    timings, and (for a fusion or a reranker) the rankings of its inputs.
+
+    `idx` rows index the collection's documents (-1 pads a short list); `latency_ms` holds the
+    per-query milliseconds of each stage over a timing sample; `counts` other per-run figures
+    (e.g. pairs a reranker scored).
+    """
+
+    scores: np.ndarray  # (n_queries, k) float32, best first
+    idx: np.ndarray  # (n_queries, k) int64
+    latency_ms: dict[str, list[float]] = field(default_factory=dict)
+    counts: dict[str, float] = field(default_factory=dict)
+    inputs: dict[str, Ranking] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+class RankContext(Protocol):
+    """The part of a tier's run context a retrieval system uses (encode through the cache)."""
+
+    seed: int
+    datasets: Mapping[str, Any]  # the suite's loaded collections by id (a hybrid's dev split)
+
+    def encode(self, embedder: Embedder, texts: Sequence[str], role: Role) -> np.ndarray: ...
+
+    def rng(self, salt: str = "") -> np.random.Generator: ...
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    """A retrieval system that ranks a collection itself (BM25, a fusion, a reranker) rather
+    than handing vectors to faiss; the retrieval and QA tiers accept one in place of an
+    embedder. Tiers that need vectors (intrinsic, intent, space_map, perf) skip it."""
+
+    info: EmbedderInfo
+
+    def retrieve(self, doc_ids: Sequence[str], doc_texts: Sequence[str],
+                 queries: Sequence[str], top_k: int, ctx: RankContext) -> Ranking: ...

@@ -47,6 +47,8 @@ _BUILTIN: dict[str, str] = {
     "recipe": "embedgate.recipes.embedder:RecipeEmbedder",
     "onnx": "embedgate.embedders.onnx.embedder:OnnxEmbedder",
     "truncate": "embedgate.embedders.truncate:TruncatedEmbedder",
+    "bm25": "embedgate.pipelines.bm25:Bm25Retriever",
+    "hybrid": "embedgate.pipelines.hybrid:HybridRetriever",
 }
 # A kind's factory takes that kind's spec; the table holds them all, so its values are erased.
 _EMBEDDERS: dict[str, EmbedderFactory[Any]] = {}

@@ -64,6 +64,8 @@ class CompareReport(_Rec):
     seed: int
     sources: dict[str, str]  # system label -> "file, embedder id"
     boards: list[Board]
+    # Pipelines (fusions, rerankers) not significantly better than their best input.
+    weakest_links: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,24 @@ def compare(runs: Sequence[tuple[str, RunResult]], method: str = "randomization"
     if not boards:
         raise InputError("nothing to compare: no metric is reported by two or more systems")
     return CompareReport(method=method, alpha=alpha, n_resamples=n_resamples, seed=seed,
-                         sources={s.label: s.source for s in members}, boards=boards)
+                         sources={s.label: s.source for s in members}, boards=boards,
+                         weakest_links=[n for s in members for n in weakest_links(s)])
+
+
+def weakest_links(system: System) -> list[str]:
+    """One line per dataset where the system is a pipeline no better than its best input."""
+    out: list[str] = []
+    for key, data in system.run.details.items():
+        tier, emb, dataset = (key.split("/", 2) + ["", ""])[:3]
+        pipeline = data.get("pipeline") if isinstance(data, dict) else None
+        if tier != "retrieval" or emb != system.embedder or not isinstance(pipeline, dict):
+            continue
+        metrics = pipeline.get("weakest_link") or []
+        if metrics:
+            best = {str(pipeline["vs_best_input"][m]["input"]) for m in metrics}
+            out.append(f"{system.label} on {dataset}: not significantly better than its best "
+                       f"input ({', '.join(sorted(best))}) on {', '.join(metrics)}")
+    return out
 
 
 def _check_rows(rows: list[tuple[System, MetricRow]]) -> None:

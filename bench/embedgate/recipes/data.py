@@ -201,7 +201,7 @@ def _group_texts(group: Any) -> list[str]:
 
 
 def _norm(text: str) -> str:
-    from embedgate.recipes.text import normalise
+    from embedgate.algorithms.lexical import normalise
 
     return normalise(text)
 

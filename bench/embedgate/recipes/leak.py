@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from embedgate.infra.errors import InputError
-from embedgate.recipes.text import normalise
+from embedgate.algorithms.lexical import normalise
 
 
 @dataclass(frozen=True)

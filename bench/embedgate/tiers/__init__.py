@@ -65,5 +65,11 @@ def load(name: str) -> EmbedderTier[Any] | SuiteTier:
     return cast("EmbedderTier[Any] | SuiteTier", importlib.import_module(_MODULES[name]))
 
 
+def accepts_retrievers(tier: EmbedderTier[Any] | SuiteTier) -> bool:
+    """Whether a tier can judge a retrieval system without vectors (module constant
+    ``ACCEPTS_RETRIEVERS = True``; today the retrieval tier)."""
+    return bool(getattr(tier, "ACCEPTS_RETRIEVERS", False))
+
+
 def is_suite_scoped(tier: EmbedderTier[Any] | SuiteTier) -> bool:
     return getattr(tier, "SCOPE", "embedder") == "suite"

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,7 @@ class RunContext:
     encode_fn: EncodeFn = plain_encode
     encode_seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    datasets: dict[str, Any] = field(default_factory=dict)  # loaded collections by id
 
     def encode(self, embedder: Embedder, texts: Sequence[str], role: Role) -> np.ndarray:
         start = time.perf_counter()

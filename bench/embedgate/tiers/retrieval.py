@@ -12,13 +12,15 @@ from embedgate.suite import IndexSpec, RetrievalTier
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection
 from embedgate.tiers.drilldown import drilldown
-from embedgate.embedders.base import Embedder
+from embedgate.embedders.base import Embedder, Retriever
 from embedgate.algorithms.search import SearchOutcome, search, to_run, trec_lines
 from embedgate.algorithms.ir import mean, parse_metric, per_query
 from embedgate.results.schema import MetricRow, PerQuery, TierResult
 from embedgate.tiers import Unit
+from embedgate.tiers.pipeline_check import pipeline_details
 
 TIER = "retrieval"
+ACCEPTS_RETRIEVERS = True  # BM25 / hybrid systems rank the collection themselves
 
 
 def prepare(params: RetrievalTier, loaded: object, datasets: dict[str, Collection]) -> list[Unit]:
@@ -30,6 +32,8 @@ def run(embedder: Embedder, data: Collection, params: RetrievalTier, ctx: RunCon
 
     Every judged query of the split is scored; one that retrieves nothing scores 0.
     """
+    if isinstance(embedder, Retriever):
+        return run_retriever(embedder, data, params, ctx)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     doc_vecs = ctx.encode(embedder, data.doc_texts, "passage")
@@ -41,21 +45,57 @@ def run(embedder: Embedder, data: Collection, params: RetrievalTier, ctx: RunCon
                    ctx.rng(f"index/{embedder.info.id}/{data.id}"))
     run_dict = to_run(qids, data.doc_ids, found.scores, found.idx)
     timings["search_s"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
+    details: dict[str, object] = {"search": found.description, "index": found.settings}
+    extra_rows: list[tuple[MetricRow, PerQuery]] = []
+    if found.recall is not None:
+        row, pq, details["index_recall"] = _recall_rows(found, qids, embedder.info.id, data.id,
+                                                        params.top_k)
+        extra_rows.append((row, pq))
+    return _scored(embedder.info.id, data, params, run_dict, _evaluate(params, data, run_dict,
+                                                                      timings),
+                   details, timings, extra_rows)
+
+
+def run_retriever(system: Retriever, data: Collection, params: RetrievalTier,
+                  ctx: RunContext) -> TierResult:
+    """A retrieval system ranks the collection itself; a pipeline's inputs are scored too."""
+    t0 = time.perf_counter()
+    qids = list(data.queries)
+    ranking = system.retrieve(data.doc_ids, data.doc_texts, [data.queries[q] for q in qids],
+                              params.top_k, ctx)
+    run_dict = to_run(qids, data.doc_ids, ranking.scores, ranking.idx)
+    timings = {"retrieve_s": time.perf_counter() - t0}
+    values = _evaluate(params, data, run_dict, timings)
     specs = [parse_metric(m) for m in params.metrics]
-    values = per_query(specs, data.qrels, run_dict)
-    timings["evaluate_s"] = time.perf_counter() - t2
-    eid = embedder.info.id
+    details: dict[str, object] = {
+        "search": system.info.name,
+        "pipeline": pipeline_details(ranking, specs, data, qids, values, ctx.seed)}
+    return _scored(system.info.id, data, params, run_dict, values, details, timings, [])
+
+
+def _evaluate(params: RetrievalTier, data: Collection, run_dict: dict[str, dict[str, float]],
+              timings: dict[str, float]) -> dict[str, dict[str, float]]:
+    t0 = time.perf_counter()
+    values = per_query([parse_metric(m) for m in params.metrics], data.qrels, run_dict)
+    timings["evaluate_s"] = time.perf_counter() - t0
+    return values
+
+
+def _scored(eid: str, data: Collection, params: RetrievalTier,
+            run_dict: dict[str, dict[str, float]], values: dict[str, dict[str, float]],
+            extra: dict[str, object], timings: dict[str, float],
+            extra_rows: list[tuple[MetricRow, PerQuery]]) -> TierResult:
+    """Metric rows, per-query values, details and the TREC run of one ranking."""
+    specs = [parse_metric(m) for m in params.metrics]
     rows = [MetricRow(embedder=eid, tier=TIER, dataset=data.id, metric=s.name,
                       value=mean(values[s.name]), higher_is_better=s.higher_is_better,
                       n_queries=len(values[s.name])) for s in specs]
     pqs = [PerQuery(embedder=eid, tier=TIER, dataset=data.id, metric=s.name, values=values[s.name])
            for s in specs]
-    details = {"top_k": params.top_k, "search": found.description, "index": found.settings,
-               "n_docs": len(data.doc_ids), "n_queries": len(qids),
+    details = {"top_k": params.top_k, **extra, "n_docs": len(data.doc_ids),
+               "n_queries": len(data.queries),
                "drilldown": drilldown(data, run_dict)}  # the report's per-query view
-    if found.recall is not None:
-        row, pq, details["index_recall"] = _recall_rows(found, qids, eid, data.id, params.top_k)
+    for row, pq in extra_rows:
         rows.append(row)
         pqs.append(pq)
     trec = "\n".join(trec_lines(run_dict, eid)) + "\n"
