@@ -94,7 +94,7 @@ def test_stage_latency_and_skipped_tiers(result: dict) -> None:
 
 @pytest.mark.parametrize("edit, message", [
     (("of: [kw, bm25]\n    fusion: convex", "of: [kw, bm2]\n    fusion: convex"),
-     'suite.yaml:11: of: "bm2" is not an embedder of this suite other than a hybrid '
+     'suite.yaml:11: of: "bm2" is not an embedder of this suite other than a hybrid or rerank '
      '(did you mean "bm25"?)'),
     (("datasets: [test]", "datasets: [test, train]"),
      'suite.yaml:13: hybrid "convex" would be judged on "train", the dataset its weight is '
@@ -102,7 +102,7 @@ def test_stage_latency_and_skipped_tiers(result: dict) -> None:
     (("    tune: {dataset: train, metric: nDCG@10, grid: [0.0, 0.25, 0.5, 0.75, 1.0]}\n", ""),
      "suite.yaml:12: a convex hybrid needs exactly one of `weight:` (fixed) or `tune:`"),
     (("of: [kw, kw-again]", "of: [kw, rrf]"),
-     'of: "rrf" is not an embedder of this suite other than a hybrid'),
+     'of: "rrf" is not an embedder of this suite other than a hybrid or rerank'),
 ])
 def test_bad_hybrids_fail_at_load_with_the_line(tmp_path: Path, edit: tuple[str, str],
                                                 message: str) -> None:

@@ -35,4 +35,4 @@ def test_pipelines_quick_runs_and_judges_every_system(tmp_path: Path,
 def test_pipelines_scifact_validates() -> None:
     loaded = load_suite(ROOT / "suites" / "pipelines-scifact.yaml")
     assert [e.kind for e in loaded.suite.embedders] == ["sentence-transformers", "bm25",
-                                                        "hybrid", "hybrid"]
+                                                        "hybrid", "hybrid", "rerank"]

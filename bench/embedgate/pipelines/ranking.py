@@ -44,10 +44,3 @@ def dense_latency(embedder: Embedder, queries: Sequence[str], doc_vecs: np.ndarr
     eid = embedder.info.id
     return {f"{eid}:encode": encode_ms,
             f"{eid}:search": per_query_search_ms(doc_vecs, np.stack(vecs), top_k)}
-
-
-def percentiles(values: Sequence[float]) -> dict[str, float]:
-    """p50 / p95 / mean of a latency sample, in its unit."""
-    arr = np.asarray(values, dtype=np.float64)
-    return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95)),
-            "mean": float(arr.mean()), "n": float(arr.size)}

@@ -32,6 +32,10 @@ class RecipeEmbedder:
             loaded = load_recipe(env.resolve(spec.recipe))
         except InputError as exc:
             raise InputError(f"{exc} (recipe of embedder \"{spec.id}\" at {env.where})") from None
+        if loaded.recipe.is_reranker:
+            raise InputError(f"{env.where}: recipe {loaded.path} ends in a cross_encoder stage: "
+                             "it trains a reranker, not an embedder; use it as the recipe: of "
+                             "a kind: rerank system")
         trained = ensure_trained(loaded, spec.stage, env.progress, env.where)
         inner_spec = SentenceTransformersSpec(
             id=spec.id, kind="sentence-transformers", model=str(trained.path),

@@ -79,8 +79,9 @@ def check_suite(loaded: Any, datasets: Mapping[str, Any], jobs: Iterable[_Job]) 
 
     jobs = list(jobs)
     for i, spec in enumerate(loaded.suite.embedders):
-        if spec.kind != "recipe":
+        if spec.kind not in ("recipe", "rerank") or getattr(spec, "recipe", None) is None:
             continue
+        carriers = users(loaded.suite.embedders, spec.id)
         where = loaded.where(("embedders", i, "recipe"))
         try:
             recipe = load_recipe(loaded.resolve(spec.recipe))
@@ -89,7 +90,8 @@ def check_suite(loaded: Any, datasets: Mapping[str, Any], jobs: Iterable[_Job]) 
         data = load_training_data(recipe)
         seen: set[tuple[str, str]] = set()
         for job in jobs:
-            if not (job.wants(spec.id) and job.dataset) or (job.tier, job.dataset) in seen:
+            if not (job.dataset and any(job.wants(c) for c in carriers)) \
+                    or (job.tier, job.dataset) in seen:
                 continue
             seen.add((job.tier, job.dataset))
             judged = _judged(job, datasets)
@@ -105,6 +107,22 @@ def check_suite(loaded: Any, datasets: Mapping[str, Any], jobs: Iterable[_Job]) 
                     f'{"y" if len(leaks) == 1 else "ies"} of {what} (split {split}) that '
                     f"its recipe {recipe.path} trains on: {describe(leaks)}; evaluate on another split or drop them from the "
                     "training data")
+
+
+def users(specs: Iterable[Any], ident: str) -> set[str]:
+    """`ident` and every pipeline (hybrid `of:`, rerank `first:`) that ranks with it, at any
+    depth: each is judged with the recipe's model inside."""
+    specs = list(specs)
+    found = {ident}
+    grew = True
+    while grew:
+        grew = False
+        for s in specs:
+            inputs = set(getattr(s, "of", None) or []) | {getattr(s, "first", None)}
+            if s.id not in found and inputs & found:
+                found.add(s.id)
+                grew = True
+    return found
 
 
 def _training_texts(data: Any, job: _Job) -> dict[str, str]:

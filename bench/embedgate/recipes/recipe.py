@@ -206,7 +206,23 @@ class DistillationStage(_Stage):
         return self
 
 
-Stage = Annotated[DomainAdaptationStage | SupervisedStage | DistillationStage,
+class CrossEncoderStage(_Stage):
+    """A reranker: the current model's transformer with a new one-logit head, trained with
+    binary cross-entropy on (query, positive) = 1 and (query, mined negative) = 0 pairs.
+
+    Negatives are mined with the entering model and BM25 (`negatives`, with the false-negative
+    guard); it is the last stage of its recipe (its output is a cross-encoder, which no
+    embedding stage can continue from) and is used by `kind: rerank`, not `kind: recipe`.
+    """
+
+    kind: Literal["cross_encoder"]
+    loss: Literal["bce"] = "bce"
+    negatives: MiningSpec
+    batch_size: int = Field(default=16, ge=2, le=4096)
+    max_seq_length: int = Field(default=256, ge=8, le=8192)
+
+
+Stage = Annotated[DomainAdaptationStage | SupervisedStage | DistillationStage | CrossEncoderStage,
                   Field(discriminator="kind")]
 STAGE_KINDS: tuple[str, ...] = tuple(
     get_args(cls.model_fields["kind"].annotation)[0] for cls in get_args(get_args(Stage)[0]))
@@ -239,6 +255,19 @@ class Recipe(Spec):
                                  "batch_triplet, and batch_triplet needs data.intents; "
                                  "change the loss or the data")
         return self
+
+    @model_validator(mode="after")
+    def _cross_encoder_last(self) -> Recipe:
+        kinds = [s.kind for s in self.stages]
+        if "cross_encoder" in kinds[:-1]:
+            raise ValueError("a cross_encoder stage must be the recipe's last stage: it turns "
+                             "the model into a reranker, which no later stage can train on")
+        return self
+
+    @property
+    def is_reranker(self) -> bool:
+        """Whether the recipe ends in a cross-encoder (a `kind: rerank` model)."""
+        return self.stages[-1].kind == "cross_encoder"
 
     def stage_names(self) -> list[str]:
         return [s.name or s.kind for s in self.stages]

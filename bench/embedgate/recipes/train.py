@@ -26,14 +26,15 @@ from embedgate.recipes import store
 from embedgate.recipes.data import TrainingData, load_training_data
 from embedgate.recipes.losses import build_loss, describe, learning_rates
 from embedgate.recipes.mining import mine
+from embedgate.recipes import cross_encoder
 from embedgate.recipes.recipe import (
-    DistillationStage, DomainAdaptationStage, LoadedRecipe, SupervisedStage,
+    CrossEncoderStage, DistillationStage, DomainAdaptationStage, LoadedRecipe, SupervisedStage,
 )
 from embedgate.recipes.students import check_student_layers, make_student
 
 log = logging.getLogger("embedgate")
 
-StageSpec = DomainAdaptationStage | SupervisedStage | DistillationStage
+StageSpec = DomainAdaptationStage | SupervisedStage | DistillationStage  # embedding stages
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,14 @@ def run_stage(loaded: LoadedRecipe, index: int, model_path: Path, data: Training
     stage = loaded.recipe.stages[index]
     seed = loaded.recipe.seed + index  # a distinct, reproducible stream per stage
     started = time.perf_counter()
+    if isinstance(stage, CrossEncoderStage):
+        with isolated_rng(seed), contextlib.redirect_stdout(sys.stderr):
+            encoder = ModelEncoder(_load(model_path, stage.max_seq_length))
+            record = cross_encoder.train(stage, model_path, encoder, data, out, seed, progress,
+                                         [eta_callback()])
+        return {"stage": loaded.recipe.stage_names()[index], "kind": stage.kind,
+                "params": stage.model_dump(mode="json"), **record,
+                "seconds": round(time.perf_counter() - started, 2)}
     with isolated_rng(seed), contextlib.redirect_stdout(sys.stderr):
         model = _load(model_path, stage.max_seq_length)
         model, examples, extra = _prepare(loaded, index, stage, model, data, seed)

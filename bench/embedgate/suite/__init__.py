@@ -16,6 +16,8 @@ from embedgate.suite.embedders import (
     OpenAICompatibleSpec,
     PluginSpec,
     RecipeSpec,
+    RerankEndpointSpec,
+    RerankSpec,
     SentenceTransformersSpec,
     TruncateSpec,
 )
@@ -73,6 +75,8 @@ __all__ = [
     "QASource",
     "QATier",
     "RecipeSpec",
+    "RerankEndpointSpec",
+    "RerankSpec",
     "RetrievalTier",
     "TruncateSpec",
     "Seed",

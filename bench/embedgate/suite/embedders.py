@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from embedgate.suite.base import Ident, Spec
 
@@ -188,6 +188,52 @@ class HybridSpec(Spec):
         return value
 
 
+class RerankEndpointSpec(Spec):
+    """A reranking server speaking the common ``POST /v1/rerank`` shape (Cohere, Jina, vLLM,
+    infinity, `embedgate serve-rerank`): {model, query, documents, top_n} ->
+    {results: [{index, relevance_score}]}. The key comes from `api_key_env` only."""
+
+    base_url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$")  # .../v1 or the server root
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    max_concurrency: int = Field(default=4, gt=0, le=64)
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    backoff_s: float = Field(default=0.5, gt=0, le=60)
+    max_retry_after_s: float = Field(default=60.0, ge=0, le=3600)
+    max_call_s: float = Field(default=600.0, gt=0, le=86400)
+    request_budget: int = Field(default=20_000, gt=0, le=10_000_000)
+
+
+class RerankSpec(Spec):
+    """A first-stage system of the suite, then a cross-encoder over its top `depth`.
+
+    The cross-encoder is a recipe ending in a `cross_encoder` stage (trained and cached like
+    any recipe), a CrossEncoder model directory, or a `/v1/rerank` endpoint: exactly one.
+    Below the reranked head, the first stage's order continues, so recall at depths beyond
+    `depth` is the first stage's.
+    """
+
+    id: str = Ident
+    kind: Literal["rerank"]
+    first: str
+    depth: int = Field(default=20, gt=0, le=10_000)
+    recipe: Path | None = None
+    model: str | None = None
+    endpoint: RerankEndpointSpec | None = None
+    max_length: int = Field(default=256, ge=8, le=8192)  # tokens of query + passage (local)
+    batch_size: int = Field(default=32, gt=0, le=4096)
+    latency_queries: int = Field(default=16, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _one_scorer(self) -> RerankSpec:
+        given = [k for k in ("recipe", "model", "endpoint") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of recipe: (a cross_encoder recipe), model: (a "
+                             "CrossEncoder directory) or endpoint: (a /v1/rerank server)")
+        return self
+
+
 PLUGIN_TAG = "plugin"
 
 
@@ -219,6 +265,7 @@ EmbedderSpec = Annotated[
     | Annotated[TruncateSpec, Tag("truncate")]
     | Annotated[Bm25Spec, Tag("bm25")]
     | Annotated[HybridSpec, Tag("hybrid")]
+    | Annotated[RerankSpec, Tag("rerank")]
     | Annotated[PluginSpec, Tag(PLUGIN_TAG)],
     Discriminator(_embedder_tag)]
 EMBEDDER_KINDS: tuple[str, ...] = tuple(  # the built-in kinds, read from the union's tags

@@ -12,7 +12,8 @@ from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
 from embedgate.suite.base import Ident, Seed, Spec
 from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec, OnnxSpec,
-                                       PluginSpec, SentenceTransformersSpec, TruncateSpec)
+                                       PluginSpec, RerankSpec, SentenceTransformersSpec,
+                                       TruncateSpec)
 from embedgate.suite.gates import GateSpec
 from embedgate.suite.loading import load_mapping, validate, yaml_loc
 from embedgate.suite.tiers import Tiers
@@ -161,16 +162,18 @@ def _check_onnx_sources(suite: Suite, doc: YamlDoc) -> None:
 def _check_hybrids(suite: Suite, doc: YamlDoc) -> None:
     """A hybrid fuses two other non-hybrid embedders of the suite and tunes its weight on a
     declared dataset that the retrieval tier does not also judge it on (file:line)."""
-    inputs = sorted(e.id for e in suite.embedders if not isinstance(e, HybridSpec))
+    inputs = sorted(e.id for e in suite.embedders if not isinstance(e, HybridSpec | RerankSpec))
     datasets = [d.id for d in suite.datasets]
     retrieval = suite.tiers.retrieval
     for i, e in enumerate(suite.embedders):
+        if isinstance(e, RerankSpec):
+            _check_first(suite, doc, i, e)
         if not isinstance(e, HybridSpec):
             continue
         for j, ref in enumerate(e.of):
             if ref not in inputs:
                 raise InputError(f"{doc.where(('embedders', i, 'of', j))}: of: \"{ref}\" is not "
-                                 f"an embedder of this suite other than a hybrid"
+                                 f"an embedder of this suite other than a hybrid or rerank"
                                  f"{did_you_mean(ref, inputs)}; declared: {', '.join(inputs)}")
         if e.fusion == "convex" and (e.weight is None) == (e.tune is None):
             raise InputError(f"{doc.where(('embedders', i, 'fusion'))}: a convex hybrid needs "
@@ -185,6 +188,15 @@ def _check_hybrids(suite: Suite, doc: YamlDoc) -> None:
             raise InputError(f'{where}: hybrid "{e.id}" would be judged on "{e.tune.dataset}", '
                              "the dataset its weight is tuned on; list the test datasets in "
                              "tiers.retrieval.datasets without it")
+
+
+def _check_first(suite: Suite, doc: YamlDoc, index: int, spec: RerankSpec) -> None:
+    """A reranker's first stage is another embedder of the suite that is not a reranker."""
+    known = sorted(e.id for e in suite.embedders if not isinstance(e, RerankSpec))
+    if spec.first not in known:
+        raise InputError(f"{doc.where(('embedders', index, 'first'))}: first: \"{spec.first}\" "
+                         f"is not an embedder of this suite other than a rerank"
+                         f"{did_you_mean(spec.first, known)}; declared: {', '.join(known)}")
 
 
 def _bad_source(doc: YamlDoc, index: int, ref: str, what: str, known: list[str]) -> None:

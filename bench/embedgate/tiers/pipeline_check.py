@@ -15,10 +15,9 @@ import numpy as np
 
 from embedgate.algorithms.ir import MetricSpec, mean, per_query
 from embedgate.algorithms.search import to_run
-from embedgate.algorithms.stats import bootstrap_ci, paired_test
+from embedgate.algorithms.stats import bootstrap_ci, paired_test, percentiles
 from embedgate.embedders.base import Ranking
 from embedgate.inputs.beir import Collection
-from embedgate.pipelines.ranking import percentiles
 
 ALPHA = 0.05
 
