@@ -15,7 +15,8 @@ from typing import Any
 from embedgate.inputs.beir import check_text_fields, content_hash, iter_jsonl, load_corpus
 from embedgate.infra.errors import InputError
 from embedgate.infra.textio import check_file, check_name, read_text
-from embedgate.tiers.qa.normalize import contains, is_cjk
+from embedgate.algorithms.chunking import char_spans, is_cjk
+from embedgate.tiers.qa.normalize import contains
 
 
 @dataclass(frozen=True)
@@ -183,58 +184,11 @@ def _answers_item(obj: dict[str, Any], where: str, texts: dict[str, str]) -> QAI
 
 
 # -- chunking ----------------------------------------------------------------------------------
-_SENTENCE_END = "。！？!?；;\n"
-
-
 def chunk_text(text: str, size: int, overlap: int) -> list[str]:
-    """Split `text` into windows of at most `size` characters overlapping by about `overlap`.
-
-    Windows end at a sentence end (else a comma, else a space) in their last quarter when one
-    exists, and never start inside a Latin word, so answers are rarely cut. Texts no longer
-    than `size` stay whole.
-    """
-    text = text.strip()
-    if len(text) <= size:
-        return [text] if text else []
-    chunks: list[str] = []
-    start = 0
-    while start < len(text):
-        end = min(start + size, len(text))
-        if end < len(text):
-            end = _break_before(text, start + size - size // 4, end)
-        piece = text[start:end].strip().lstrip("。，、；：,;:").strip()
-        if piece:
-            chunks.append(piece)
-        if end >= len(text):
-            break
-        start = min(end, _word_start(text, max(end - overlap, start + 1)))
-    return chunks
-
-
-def _break_before(text: str, lo: int, hi: int) -> int:
-    """The last position in (lo, hi] after a sentence end, else a comma, else a space, else hi."""
-    for is_break in (_ends_sentence, lambda t, i: t[i - 1] in "，、：,:",
-                     lambda t, i: t[i - 1].isspace()):
-        for i in range(hi, lo, -1):
-            if is_break(text, i):
-                return i
-    return hi
-
-
-def _ends_sentence(text: str, i: int) -> bool:
-    # "." ends a sentence only before a space: "0.9 mg/kg" and "e.g." stay whole.
-    return text[i - 1] in _SENTENCE_END or (text[i - 1] == "." and text[i:i + 1].isspace())
-
-
-def _word_start(text: str, i: int) -> int:
-    """Move i forward past the rest of a Latin word it falls inside."""
-    while 0 < i < len(text) and _latin(text[i - 1]) and _latin(text[i]):
-        i += 1
-    return i
-
-
-def _latin(char: str) -> bool:
-    return char.isalnum() and not is_cjk(char)
+    """Split `text` into windows of at most `size` characters overlapping by about `overlap`
+    (algorithms.chunking.char_spans: windows end at a sentence end, else a comma, else a space,
+    in their last quarter, and never start inside a Latin word). Short texts stay whole."""
+    return [text[a:b] for a, b in char_spans(text, size, overlap)]
 
 
 def gold_passage(text: str, answers: tuple[str, ...], size: int, overlap: int) -> tuple[str, bool]:

@@ -20,14 +20,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
+from embedgate.algorithms.chunking import CJK, is_cjk
+
 _ARTICLES = frozenset({"a", "an", "the"})
 _ASCII_PUNCT = frozenset(string.punctuation)
-# CJK ideographs (incl. extensions and compatibility forms), kana, CJK symbols in letters' ranges.
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
-
-
-def is_cjk(char: str) -> bool:
-    return _CJK.match(char) is not None
 
 
 def _is_separator(char: str) -> bool:
@@ -98,7 +94,7 @@ def dpr_tokens(text: str) -> list[str]:
 
 
 # one CJK character | a run of letters/digits that are not CJK | any other non-space character
-_DPR_TOKEN = re.compile(rf"{_CJK.pattern}|(?:(?!{_CJK.pattern})[^\W_])+|\S")
+_DPR_TOKEN = re.compile(rf"{CJK.pattern}|(?:(?!{CJK.pattern})[^\W_])+|\S")
 
 
 def contains(text: str, golds: Iterable[str]) -> bool:
