@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "warm": "a warm CI re-run (all cached, no model loaded) vs cold, as processes; validate",
     "memory": "(d) peak memory vs corpus size (synthetic, 10k to 1M texts)",
     "scifact": "full SciFact test: suite cold wall vs raw encode, INT8 vs FP32 ONNX",
+    "load": "open-loop load on a loopback embeddings endpoint: plain / batching / +LRU",
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from embedgate.infra import atomic
-from embedgate.run import bakeoff, provenance
+from embedgate.run import bakeoff, cost, provenance
 from embedgate.judge import gating
 from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
 from embedgate.tiers.context import RunContext
@@ -171,6 +171,9 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
             results.append(pipeline.record(job.impl.run(embedder, job.data, job.params, ctx)))
         infos[spec.id] = embedder_record(embedder, describe_s)
+        if suite.cost is not None:  # after the record: the CPU probe may load a lazy model
+            results.extend(cost.measure(embedder, spec, build_env(loaded, i, False), suite.cost,
+                                        datasets))
         if skipped:
             log.info("%s is a retrieval system without vectors: tiers %s skip it", spec.id,
                      ", ".join(sorted(set(skipped))))
@@ -210,7 +213,8 @@ def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[s
         embedders=infos,
         datasets={d.id: {"path": str(d.path), "split": d.split, "sha256": d.sha256,
                          **d.stats.to_dict()} for d in datasets.values()},
-        params={"tiers": suite.tiers.model_dump(mode="json", exclude_none=True)},
+        params={"tiers": suite.tiers.model_dump(mode="json", exclude_none=True),
+                **({} if suite.cost is None else {"cost": suite.cost.model_dump(mode="json")})},
         metrics=metrics, per_query=per_query, details=details,
         timings={"total_s": wall_s, "encode_s": ctx.encode_seconds, **ctx.timings})
 

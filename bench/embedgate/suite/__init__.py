@@ -5,6 +5,7 @@ The public face of the suite floor; importers write `from embedgate.suite import
 from __future__ import annotations
 
 from embedgate.suite.base import Ident, Seed, Spec, TierSpec
+from embedgate.suite.cost import CostSpec, EmbedderCostSpec
 from embedgate.suite.embedders import (
     EMBEDDER_KINDS,
     Bm25Spec,
@@ -49,6 +50,8 @@ from embedgate.suite.tiers_qa import (
 __all__ = [
     "EMBEDDER_KINDS",
     "Bm25Spec",
+    "CostSpec",
+    "EmbedderCostSpec",
     "HybridSpec",
     "HybridTuneSpec",
     "EmbedderSpec",

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError
 from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
 from embedgate.suite.base import Ident, Seed, Spec
+from embedgate.suite.cost import CostSpec, check_cost
 from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec, OnnxSpec,
                                        PluginSpec, RerankSpec, SentenceTransformersSpec,
                                        TruncateSpec)
@@ -76,6 +77,7 @@ class Suite(Spec):
     scale: ScaleSpec = Field(default_factory=ScaleSpec)
     baseline: Path | None = None  # results.json the gates compare with (relative to this file)
     gates: list[GateSpec] = Field(default_factory=list)
+    cost: CostSpec | None = None  # prices for cost per 1,000 queries (suite/cost.py)
 
 
 class LoadedSuite:
@@ -120,6 +122,8 @@ def load_suite(path: Path) -> LoadedSuite:
     _check_plugin_params(suite, doc)
     _check_onnx_sources(suite, doc)
     _check_hybrids(suite, doc)
+    check_cost(suite.cost, {e.id: e.kind for e in suite.embedders}, [d.id for d in suite.datasets],
+               doc)
     return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
 
 

@@ -1,6 +1,8 @@
-"""The `tiers:` key: retrieval, intrinsic, intent, space_map and perf specs, and `Tiers`."""
+"""The `tiers:` key: retrieval, intrinsic, intent, space_map, perf and compression specs, and
+`Tiers`."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -8,6 +10,8 @@ from pydantic import Field, field_validator, model_validator
 
 from embedgate.algorithms.ir import parse_metric
 from embedgate.suite.base import Ident, MetricName, Seed, Spec, TierSpec, require_unique
+from embedgate.suite.tiers_parity import ParityTier
+from embedgate.suite.tiers_load import LoadTier
 from embedgate.suite.tiers_qa import QATier
 
 if TYPE_CHECKING:  # search imports numpy; loading a suite does not need it
@@ -59,11 +63,16 @@ class RetrievalTier(TierSpec):
 
     @model_validator(mode="after")
     def _cutoffs_within_top_k(self) -> RetrievalTier:
-        for name in self.metrics:
-            cutoff = parse_metric(name).cutoff
-            if cutoff is not None and cutoff > self.top_k:
-                raise ValueError(f"metric {name} looks deeper than top_k={self.top_k}; raise top_k")
+        check_cutoffs(self.metrics, self.top_k)
         return self
+
+
+def check_cutoffs(metrics: list[str], top_k: int) -> None:
+    """No metric looks deeper than the ranking it scores (also the compression tier's)."""
+    for name in metrics:
+        cutoff = parse_metric(name).cutoff
+        if cutoff is not None and cutoff > top_k:
+            raise ValueError(f"metric {name} looks deeper than top_k={top_k}; raise top_k")
 
 
 class PairSource(Spec):
@@ -186,6 +195,75 @@ class PerfTier(TierSpec):
         return self
 
 
+# `tiers.compression`: a sweep of precisions × dims × rescore × index, and its rule.
+Dim = Annotated[int, Field(gt=0, le=65536)] | Literal["full"]
+Rescore = Annotated[int, Field(ge=1, le=1000)] | Literal["none"]
+MAX_CONFIGS = 512
+
+
+class CompressionRule(Spec):
+    """Non-inferiority: a configuration passes when the lower bound of the interval of
+    (configuration - fp32 exact) on `metric` is at least ``-margin``."""
+
+    metric: MetricName = "nDCG@10"
+    margin: float = Field(ge=0, lt=1)
+
+
+class CompressionTier(TierSpec):
+    """Quality, size and speed of compressed indexes against the fp32 exact search."""
+
+    datasets: list[str] | None = None
+    metrics: list[MetricName] = Field(default_factory=lambda: ["nDCG@10", "R@100"],
+                                      min_length=1)
+    top_k: int = Field(default=100, gt=0, le=10000)
+    precisions: list[Literal["fp32", "int8", "binary"]] = Field(
+        default_factory=lambda: ["fp32", "int8", "binary"], min_length=1)
+    dims: list[Dim] = Field(default_factory=lambda: ["full"], min_length=1)
+    rescore: list[Rescore] = Field(default_factory=lambda: ["none"], min_length=1)
+    index: list[Literal["flat", "ivf", "hnsw"]] = Field(default_factory=lambda: ["flat"],
+                                                        min_length=1)
+    ann: IndexSpec = Field(default_factory=IndexSpec)  # IVF / HNSW knobs; the type is `index`
+    max_configs: int = Field(default=64, ge=1, le=MAX_CONFIGS)
+    latency_queries: int = Field(default=100, gt=0, le=100_000)  # timed one at a time
+    latency_threads: int = Field(default=1, gt=0, le=512)  # faiss threads while timed
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    n_resamples: int = Field(default=10_000, ge=100, le=1_000_000)
+    seed: Seed | None = None  # CIs and tests; None: the suite's seed
+    non_inferiority: CompressionRule | None = None
+
+    @field_validator("precisions", "dims", "rescore", "index")
+    @classmethod
+    def _no_repeats(cls, value: list[object]) -> list[object]:
+        for i, item in enumerate(value):
+            if item in value[:i]:
+                raise ValueError(f"{item} is listed twice; list each value once")
+        return value
+
+    @field_validator("ann")
+    @classmethod
+    def _ann_has_no_type(cls, value: IndexSpec) -> IndexSpec:
+        if "type" in value.model_fields_set:
+            raise ValueError("ann.type is not used here; list index types in `index:` "
+                             "(e.g. index: [flat, hnsw]) and keep only their knobs in ann")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CompressionTier:
+        check_cutoffs(self.metrics, self.top_k)
+        rule = self.non_inferiority
+        if rule is not None and rule.metric not in self.metrics:
+            raise ValueError(f"non_inferiority.metric {rule.metric} is not in metrics "
+                             f"({', '.join(self.metrics)}); add it there")
+        sizes = {"precisions": len(self.precisions), "dims": len(self.dims),
+                 "rescore": len(self.rescore), "index": len(self.index)}
+        if math.prod(sizes.values()) > self.max_configs:
+            shape = " × ".join(f"{n} {key}" for key, n in sizes.items())
+            raise ValueError(f"the sweep has {math.prod(sizes.values())} configurations "
+                             f"({shape}), more than max_configs={self.max_configs}; shorten a "
+                             f"list or raise max_configs (at most {MAX_CONFIGS})")
+        return self
+
+
 class Tiers(Spec):
     """One optional field per tier; the runner finds each tier's module by field name."""
 
@@ -195,6 +273,9 @@ class Tiers(Spec):
     intrinsic: IntrinsicTier | None = None
     perf: PerfTier | None = None
     qa: QATier | None = None
+    compression: CompressionTier | None = None
+    parity: ParityTier | None = None
+    load: LoadTier | None = None
 
     def enabled(self) -> list[tuple[str, TierSpec]]:
         return [(name, spec) for name in type(self).model_fields

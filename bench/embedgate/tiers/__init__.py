@@ -31,6 +31,9 @@ _MODULES = {  # tier name (its field in Tiers) -> module
     "space_map": "embedgate.tiers.space_map.tier",
     "qa": "embedgate.tiers.qa.tier",
     "perf": "embedgate.tiers.perf.tier",
+    "compression": "embedgate.tiers.compression.tier",
+    "parity": "embedgate.tiers.parity",
+    "load": "embedgate.tiers.serve_load",  # not tiers.load: that would shadow load()
 }
 
 

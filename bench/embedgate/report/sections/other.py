@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from embedgate.report.tables import Column, Table, num, text
 from embedgate.report.sections.common import Inputs, value_of
 
-KNOWN = frozenset({"retrieval", "intrinsic", "intent", "space_map", "qa", "perf"})
+KNOWN = frozenset({"retrieval", "intrinsic", "intent", "space_map", "qa", "perf",
+                   "compression", "parity", "cost", "language_bias", "load"})
 
 
 @dataclass(frozen=True)
