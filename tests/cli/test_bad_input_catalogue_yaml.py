@@ -86,6 +86,10 @@ PAIRS = "  intrinsic:\n    pairs:\n"  # pair items start at line 13
 QA = "  qa:\n    top_k: 2\n    sources:\n"  # qa source items start at line 14
 QA_SOURCE = "      - {id: toy, format: beir-answers, path: data, answers: answers.jsonl}\n"
 CSV = "text,label\na,x\nb,x\nc,y\nd,y\n"
+CHUNKING = "  retrieval:\n    chunking:\n      strategies:\n"  # strategy items at line 14
+COMPRESSION = "  compression:\n    metrics: [nDCG@10]\n    top_k: 10\n"  # the tier: line 11
+COST = ("cost:\n  cpu_usd_per_hour: 0.036\n  ram_usd_per_gb_month: 2.5\n"
+        "  queries_per_month: 1000\n")  # cost: line 13, its embedders: line 17
 PAIRS_TSV = ("group\tanchor\tcandidate\tlabel\tdomain\tlanguage\n"
              "g1\ta\tb\tsynonym\tmedical\tzh\ng1\ta\tc\trelated\tmedical\tzh\n")
 
@@ -376,6 +380,25 @@ CASES = [
                        "suite.yaml:14", "above 0"), id="qa-max-questions-negative"),
     pytest.param(suite(tiers("  space_map:\n    sources:\n      - {id: ds}\n"), "suite.yaml:13",
                        "add the key"), id="space-map-source-without-kind"),
+    # --- chunking, compression, language bias, cost -----------------------------------------
+    pytest.param(suite(tiers(CHUNKING + "        - {split: paragraphs, size: 400}\n"),
+                       "suite.yaml:14", "use one of the values listed", also=("'clauses'",)),
+                 id="chunking-unknown-split"),
+    pytest.param(suite(tiers(CHUNKING + "        - {split: chars, size: 400, overlap: 400}\n"),
+                       "suite.yaml:14", "lower overlap or raise size"),
+                 id="chunking-overlap-not-below-size"),
+    pytest.param(suite(tiers(COMPRESSION + "    non_inferiority: {metric: R@10, margin: 0.01}\n"),
+                       "suite.yaml:11", "add it there", also=("R@10 is not in metrics",)),
+                 id="compression-rule-metric-not-measured"),
+    pytest.param(suite(tiers(COMPRESSION + "    precisions: [fp32, int8, binary]\n"
+                             "    dims: [full, 256]\n    max_configs: 4\n"),
+                       "suite.yaml:11", "raise max_configs", also=("6 configurations",)),
+                 id="compression-too-many-configs"),
+    pytest.param(suite(tiers("  language_bias:\n    metric: nDCG@20\n    top_k: 10\n"),
+                       "suite.yaml:11", "raise top_k"), id="language-bias-cutoff-over-top-k"),
+    pytest.param(suite(BASE + COST + "  embedders:\n    e2: {price_usd_per_million_tokens: 1}\n",
+                       "suite.yaml:18", "declared: e1", also=('unknown embedder "e2"',)),
+                 id="cost-unknown-embedder"),
 ]
 
 

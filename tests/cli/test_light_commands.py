@@ -31,7 +31,8 @@ def _heavy_after(argv: list[str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("suite", ["quickstart.yaml", "bakeoff.yaml", "int8-signoff.yaml"])
+@pytest.mark.parametrize("suite", ["quickstart.yaml", "bakeoff.yaml", "int8-signoff.yaml",
+                                   "qa-satisfaction.yaml"])
 def test_validate_imports_nothing_heavy(suite: str) -> None:
     got = _heavy_after(["validate", f"suites/{suite}"])
     assert got == {"code": 0, "heavy": []}

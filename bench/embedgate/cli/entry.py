@@ -48,6 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _print_summary(result: object) -> None:
     """Whole-set rows on stdout; per-slice rows (``metric[slice]``) stay in the files."""
+    from embedgate.report.values import value_text
     from embedgate.results.schema import RunResult
 
     assert isinstance(result, RunResult)
@@ -56,7 +57,9 @@ def _print_summary(result: object) -> None:
         if "[" in row.metric:
             sliced += 1
             continue
-        print(f"{row.tier:10s} {row.dataset:14s} {row.embedder:22s} {row.metric:10s} {row.value:.4f}")
+        # money keeps 3 significant digits: a cost per 1k queries is often under 0.0001 USD
+        print(f"{row.tier:10s} {row.dataset:14s} {row.embedder:22s} {row.metric:10s} "
+              f"{value_text(row.value, row.unit)}")
     if sliced:
         print(f"(+{sliced} per-slice rows in results.json and the report)")
 
@@ -74,10 +77,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from embedgate.suite import load_suite
+    from embedgate.tiers.qa.files import check_ratings
 
     loaded = load_suite(check_file(args.suite, "suite file"))
+    rated = check_ratings(loaded)  # the one data file validate opens: it fails runs late
     print(f"{args.suite}: ok ({len(loaded.suite.embedders)} embedders, "
-          f"{len(loaded.suite.datasets)} datasets)")
+          f"{len(loaded.suite.datasets)} datasets{f', {rated} ratings' if rated else ''})")
     return 0
 
 
@@ -129,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     from embedgate.cli.selfcheck import add_parser as add_selfcheck_parser
 
     add_selfcheck_parser(sub)
+    from embedgate.cli.power import add_parser as add_power_parser
+
+    add_power_parser(sub)
     return parser
 
 

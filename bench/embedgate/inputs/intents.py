@@ -10,7 +10,6 @@ per line with the same keys. Every problem is one `InputError` naming `file:line
 """
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +21,8 @@ import numpy as np
 
 from embedgate.inputs.beir import check_text_fields, content_hash, iter_jsonl
 from embedgate.infra.errors import InputError
-from embedgate.infra.textio import check_file, read_lines
+from embedgate.infra.textio import check_file
+from embedgate.inputs.tabular import csv_rows, infer_format
 
 if TYPE_CHECKING:
     from embedgate.suite import IntentSource, LoadedSuite
@@ -70,19 +70,6 @@ class IntentSet:
         return dict(sorted(Counter(self.labels).items()))
 
 
-def infer_format(path: Path, declared: str | None) -> str:
-    """The declared format, else the file suffix (.csv / .jsonl / .json)."""
-    if declared:
-        return declared
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix in ("jsonl", "json", "ndjson"):
-        return "jsonl"
-    if suffix in ("csv", "tsv"):
-        return "csv"
-    raise InputError(f"{path}: cannot tell the format from the suffix {path.suffix!r}; "
-                     "name the file .csv or .jsonl, or set format: csv|jsonl")
-
-
 def load_intents(source_id: str, path: Path, fmt: str | None = None) -> IntentSet:
     """Load and check an intent file: non-empty text and label, a consistent split column."""
     check_file(path, "intent file")
@@ -95,27 +82,10 @@ def load_intents(source_id: str, path: Path, fmt: str | None = None) -> IntentSe
     return IntentSet(id=source_id, path=path, items=tuple(items), sha256=content_hash([path]))
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    # Lines are decoded one by one, so a bad byte names its file:line.
-    reader = csv.reader((text + "\n" for _, text in read_lines(path, "intent file")),
-                        delimiter=delimiter)
-    try:
-        header = [h.strip().lower() for h in next(reader, [])]
-        for column in ("text", "label"):
-            if column not in header:
-                raise InputError(
-                    f'{path}:1: no "{column}" column (header: {",".join(header) or "empty"}); '
-                    "the first row must name the columns text,label[,split][,id]")
-        for fields in reader:
-            if not any(f.strip() for f in fields):
-                continue
-            if len(fields) != len(header):
-                raise InputError(f"{path}:{reader.line_num}: {len(fields)} fields, header has "
-                                 f"{len(header)}; quote texts that contain the delimiter")
-            yield reader.line_num, dict(zip(header, fields))
-    except csv.Error as exc:
-        raise InputError(f"{path}:{reader.line_num}: malformed CSV ({exc}); check quoting") from None
+    return csv_rows(path, "intent file", ("text", "label"), "text,label[,split][,id]",
+                    "quote texts that contain the delimiter", delimiter)
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

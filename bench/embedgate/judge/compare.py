@@ -34,6 +34,7 @@ class Entry(_Rec):
     n_queries: int
     diff_to_best: float | None = None  # value - leader's value, in the metric's units
     p_vs_best: float | None = None  # Holm-adjusted
+    group: str | None = None  # tie group letter (see tie_groups); None: not tested
 
 
 class Comparison(_Rec):
@@ -141,6 +142,17 @@ def _check_rows(rows: list[tuple[System, MetricRow]]) -> None:
         if (row.higher_is_better, row.unit) != (row0.higher_is_better, row0.unit):
             raise InputError(f"{where}: {other.source} is not comparable: metric definition "
                              f"(higher_is_better, unit) differs from {first.source}")
+        if row.tier == "cost" and _prices(other.run) != _prices(first.run):
+            raise InputError(f"{where}: {other.source} is not comparable: cost prices differ "
+                             f"from {first.source} (params.cost: {_prices(other.run)} vs "
+                             f"{_prices(first.run)}); price both runs alike")
+
+
+def _prices(run: RunResult) -> dict[str, object]:
+    """The run-wide prices a cost row depends on (per-embedder prices differ by design)."""
+    cost = run.params.get("cost") or {}
+    return {k: cost.get(k) for k in ("cpu_usd_per_hour", "ram_usd_per_gb_month",
+                                     "queries_per_month")}
 
 
 def _board(rows: list[tuple[System, MetricRow]], method: str, alpha: float, n_resamples: int,
@@ -151,11 +163,15 @@ def _board(rows: list[tuple[System, MetricRow]], method: str, alpha: float, n_re
     comps = _comparisons(ranked, method, alpha, n_resamples, seed)
     leader = ranked[0][0].label
     vs_best = {c.b: c for c in comps if c.a == leader}
+    groups = tie_groups([s.label for s, _ in ranked], comps)
     entries = [Entry(rank=i + 1, system=s.label, value=row.value, n_queries=row.n_queries,
                      diff_to_best=None if i == 0 else row.value - ranked[0][1].value,
-                     p_vs_best=vs_best[s.label].p_holm if s.label in vs_best else None)
+                     p_vs_best=vs_best[s.label].p_holm if s.label in vs_best else None,
+                     group=groups.get(s.label))
                for i, (s, row) in enumerate(ranked)]
     winner, conclusion = _conclusion(ranked, comps, alpha, sign)
+    if len(ranked) > 2 and groups:  # with two systems the conclusion already says it all
+        conclusion += "; tie groups (not separable from their best): " + groups_text(groups)
     return Board(tier=row0.tier, dataset=row0.dataset, metric=row0.metric,
                  higher_is_better=row0.higher_is_better, unit=row0.unit, entries=entries,
                  comparisons=comps, winner=winner, conclusion=conclusion)
@@ -186,6 +202,43 @@ def _comparisons(ranked: list[tuple[System, MetricRow]], method: str, alpha: flo
     return [Comparison(a=ranked[i][0].label, b=ranked[j][0].label, diff=t.diff,
                        p_value=t.p_value, p_holm=p, significant=p < alpha)
             for (i, j, t), p in zip(tests, adjusted)]
+
+
+def tie_groups(ranked: Sequence[str], comps: Sequence[Comparison]) -> dict[str, str]:
+    """Letters for systems not separable from their group's best (Holm-adjusted, at alpha).
+
+    Walking the ranking, the best system still without a group opens the next letter and takes
+    in every lower-ranked system without one whose difference from it is not significant, so
+    groups never overlap and a group's letter says "not shown different from its best".
+    {} when the board was not tested. ``comps`` hold one Comparison per pair, better first.
+
+    >>> c = [Comparison(a="x", b="y", diff=0.1, p_value=0.2, p_holm=0.2, significant=False),
+    ...      Comparison(a="x", b="z", diff=0.3, p_value=0.01, p_holm=0.03, significant=True),
+    ...      Comparison(a="y", b="z", diff=0.2, p_value=0.02, p_holm=0.04, significant=True)]
+    >>> tie_groups(["x", "y", "z"], c)
+    {'x': 'a', 'y': 'a', 'z': 'b'}
+    """
+    significant = {(c.a, c.b): c.significant for c in comps}
+    if not significant:
+        return {}
+    groups: dict[str, str] = {}
+    for i, leader in enumerate(ranked):
+        if leader not in groups:
+            letter = _letter(len(set(groups.values())))
+            tied = [s for s in ranked[i + 1:]
+                    if s not in groups and not significant.get((leader, s), False)]
+            groups.update({s: letter for s in [leader, *tied]})
+    return groups
+
+
+def _letter(index: int) -> str:
+    return chr(ord("a") + index) if index < 26 else f"g{index + 1}"
+
+
+def groups_text(groups: dict[str, str]) -> str:
+    """``a: x, y; b: z`` in letter order."""
+    letters = dict.fromkeys(groups.values())
+    return "; ".join(f"{g}: {', '.join(s for s, h in groups.items() if h == g)}" for g in letters)
 
 
 def _conclusion(ranked: list[tuple[System, MetricRow]], comps: list[Comparison], alpha: float,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from embedgate.judge.compare import Board, CompareReport
+from embedgate.report.values import value_text
 
 _METHOD = {"randomization": "paired Fisher randomisation test", "t-test": "paired t-test"}
 
@@ -31,9 +32,10 @@ def board_markdown(board: Board) -> str:
            f"| rank | system | {_cell(board.metric)} | Δ vs best | p vs best (Holm) |",
            "|---:|---|---:|---:|---:|"]
     for e in board.entries:
-        diff = "—" if e.diff_to_best is None else f"{e.diff_to_best:+.4f}"
+        diff = "—" if e.diff_to_best is None else value_text(e.diff_to_best, board.unit, True)
         p = "—" if e.p_vs_best is None else f"{e.p_vs_best:.3g}"
-        out.append(f"| {e.rank} | {_cell(e.system)} | {e.value:.4f} | {diff} | {p} |")
+        out.append(f"| {e.rank} | {_cell(e.system)} | {value_text(e.value, board.unit)} | {diff} "
+                   f"| {p} |")
     verdict = f"**Winner: {_cell(board.winner)}**: " if board.winner else "**No winner**: "
     out += ["", verdict + board.conclusion]
     return "\n".join(out)

@@ -12,7 +12,9 @@ from embedgate.algorithms.ir import parse_metric
 from embedgate.suite.base import Ident, MetricName, Seed, Spec, TierSpec, require_unique
 from embedgate.suite.tiers_parity import ParityTier
 from embedgate.suite.tiers_load import LoadTier
+from embedgate.suite.tiers_chunking import ChunkingSpec
 from embedgate.suite.tiers_qa import QATier
+from embedgate.suite.tiers_language import LanguageBiasTier
 
 if TYPE_CHECKING:  # search imports numpy; loading a suite does not need it
     from embedgate.algorithms.search import IndexParams
@@ -53,6 +55,8 @@ class RetrievalTier(TierSpec):
         default_factory=lambda: ["nDCG@10", "RR@10", "R@5", "R@100"])
     top_k: int = Field(default=100, gt=0, le=10000)
     index: IndexSpec | None = None  # None: exact IndexFlatIP (and absent from results params)
+    # None: documents searched whole (and absent from results params); see docs/tiers/chunking.md
+    chunking: ChunkingSpec | None = None
 
     @field_validator("metrics")
     @classmethod
@@ -274,6 +278,7 @@ class Tiers(Spec):
     perf: PerfTier | None = None
     qa: QATier | None = None
     compression: CompressionTier | None = None
+    language_bias: LanguageBiasTier | None = None
     parity: ParityTier | None = None
     load: LoadTier | None = None
 

@@ -129,6 +129,10 @@ class QATier(TierSpec):
     readers: list[ReaderSpec] = Field(
         default_factory=lambda: [ExtractiveReaderSpec(id="extractive", type="extractive")])
     max_questions: int | None = Field(default=None, gt=0, le=10_000_000)  # per source, seeded
+    # human ratings (CSV / JSONL: question_id, system, rating 0-10, rater); docs/tiers/qa.md
+    ratings: Path | None = None
+    # ratings of a reader this suite does not run (another suite's): error, or count as unused
+    ratings_other_readers: Literal["error", "unused"] = "error"
 
     @model_validator(mode="after")
     def _consistent(self) -> QATier:

@@ -32,6 +32,7 @@ _MODULES = {  # tier name (its field in Tiers) -> module
     "qa": "embedgate.tiers.qa.tier",
     "perf": "embedgate.tiers.perf.tier",
     "compression": "embedgate.tiers.compression.tier",
+    "language_bias": "embedgate.tiers.language_bias.tier",
     "parity": "embedgate.tiers.parity",
     "load": "embedgate.tiers.serve_load",  # not tiers.load: that would shadow load()
 }

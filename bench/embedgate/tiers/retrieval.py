@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from embedgate.suite import IndexSpec, RetrievalTier
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection
@@ -18,20 +20,29 @@ from embedgate.algorithms.ir import mean, parse_metric, per_query
 from embedgate.results.schema import MetricRow, PerQuery, TierResult
 from embedgate.tiers import Unit
 from embedgate.tiers.pipeline_check import pipeline_details
+from embedgate.tiers.chunked import ChunkedUnit, prepare_unit, sweep
 
 TIER = "retrieval"
 ACCEPTS_RETRIEVERS = True  # BM25 / hybrid systems rank the collection themselves
 
 
 def prepare(params: RetrievalTier, loaded: object, datasets: dict[str, Collection]) -> list[Unit]:
-    return [(did, datasets[did]) for did in params.datasets or list(datasets)]
+    """Each dataset's collection; with `chunking`, with its clause qrels read and checked."""
+    ids = params.datasets or list(datasets)
+    if params.chunking is not None:
+        return [(did, prepare_unit(datasets[did], params.chunking)) for did in ids]
+    return [(did, datasets[did]) for did in ids]
 
 
-def run(embedder: Embedder, data: Collection, params: RetrievalTier, ctx: RunContext) -> TierResult:
+def run(embedder: Embedder, data: Collection | ChunkedUnit, params: RetrievalTier,
+        ctx: RunContext) -> TierResult:
     """Rank the whole corpus for every evaluated query and score the ranking.
 
-    Every judged query of the split is scored; one that retrieves nothing scores 0.
+    Every judged query of the split is scored; one that retrieves nothing scores 0. With
+    `chunking`, each strategy's rows follow (tiers/chunked.py); retrieval systems without
+    vectors are judged on whole documents only.
     """
+    unit, data = (data, data.collection) if isinstance(data, ChunkedUnit) else (None, data)
     if isinstance(embedder, Retriever):
         return run_retriever(embedder, data, params, ctx)
     timings: dict[str, float] = {}
@@ -51,9 +62,23 @@ def run(embedder: Embedder, data: Collection, params: RetrievalTier, ctx: RunCon
         row, pq, details["index_recall"] = _recall_rows(found, qids, embedder.info.id, data.id,
                                                         params.top_k)
         extra_rows.append((row, pq))
-    return _scored(embedder.info.id, data, params, run_dict, _evaluate(params, data, run_dict,
-                                                                      timings),
-                   details, timings, extra_rows)
+    values = _evaluate(params, data, run_dict, timings)
+    result = _scored(embedder.info.id, data, params, run_dict, values, details, timings, extra_rows)
+    return result if unit is None else _with_sweep(result, embedder, unit, params, ctx,
+                                                   query_vecs, values)
+
+
+def _with_sweep(result: TierResult, embedder: Embedder, unit: ChunkedUnit, params: RetrievalTier,
+                ctx: RunContext, query_vecs: np.ndarray, values: dict[str, dict[str, float]]
+                ) -> TierResult:
+    """The unchunked result plus the chunking sweep's rows, details and TREC runs."""
+    t0 = time.perf_counter()
+    out = sweep(embedder, unit, params, ctx, query_vecs, values)
+    return result.model_copy(update={
+        "metrics": [*result.metrics, *out.rows], "per_query": [*result.per_query, *out.per_query],
+        "details": {**result.details, "chunking": out.details},
+        "artifacts": {**result.artifacts, **out.artifacts},
+        "timings": {**result.timings, "chunking_s": time.perf_counter() - t0}})
 
 
 def run_retriever(system: Retriever, data: Collection, params: RetrievalTier,

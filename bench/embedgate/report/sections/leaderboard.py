@@ -14,12 +14,13 @@ from embedgate.judge.compare import Board, CompareReport, compare
 from embedgate.infra.errors import InputError
 from embedgate.results.schema import RunResult
 from embedgate.report.tables import Cell, Column, Table, text
+from embedgate.report.values import value_text
 from embedgate.report.sections.common import Inputs
 
 WINNER, TIED, WORSE = "★", "≈", "▼"
 _METHOD = {"randomization": "paired Fisher randomisation test", "t-test": "paired t-test"}
 _HEADLINE_FIXED = {"intrinsic": ("mrr", "auc"), "intent": ("probe_accuracy", "knn_accuracy"),
-                   "perf": ()}
+                   "perf": (), "cost": ("usd_per_1k_queries",)}
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class LeaderboardView:
     problem: str = ""  # why there are no boards, when compare() refused the run
 
 
-TIER_ORDER = ("retrieval", "qa", "intrinsic", "intent", "space_map", "perf")
+TIER_ORDER = ("retrieval", "cost", "qa", "intrinsic", "intent", "space_map", "perf")
 
 
 def build(inputs: Inputs) -> LeaderboardView | None:
@@ -92,7 +93,9 @@ def _intro(report: CompareReport) -> str:
             f"each row; α = {report.alpha:g}. Marks: {WINNER} winner (significantly better "
             f"than every other embedder); {TIED} not significantly different from the best; "
             f"{WORSE} significantly worse than the best; none: not tested (no per-query "
-            "values). Bold: best value.")
+            "values). Bold: best value. Small letters: tie groups, embedders not "
+            "significantly different from their group's best (the best embedder without a "
+            "group opens the next letter).")
 
 
 def _cell(board: Board, system: str, alpha: float) -> Cell:
@@ -107,11 +110,15 @@ def _cell(board: Board, system: str, alpha: float) -> Cell:
         mark, title = "", "not tested (no per-query values)"
     else:
         mark = WORSE if p < alpha else TIED
-        title = f"rank {entry.rank}; Δ vs best {entry.diff_to_best:+.4f}; Holm-adjusted p = {p:.3g}"
+        diff = value_text(entry.diff_to_best or 0.0, board.unit, True)
+        title = f"rank {entry.rank}; Δ vs best {diff}; Holm-adjusted p = {p:.3g}"
     cls = "num best" if entry.rank == 1 else "num"
     if mark == WORSE:
         cls += " worse"
-    return Cell(f"{entry.value:.4f} {mark}".strip(), entry.value, cls, title)
+    if entry.group:
+        title += f"; tie group {entry.group}"
+    return Cell(f"{value_text(entry.value, board.unit)} {mark}".strip(), entry.value, cls, title,
+                entry.group or "")
 
 
 def _matrix(boards: list[Board], systems: list[str], alpha: float, key: str) -> Table:

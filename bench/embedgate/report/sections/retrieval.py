@@ -51,9 +51,14 @@ def build(inputs: Inputs) -> RetrievalView | None:
                          [_dataset(inputs, d) for d in datasets], inputs.baseline_label)
 
 
+def labelled(metric: str) -> bool:
+    """A chunking strategy's row (`nDCG@10[clauses800/max]`): the chunking section shows it."""
+    return metric.endswith("]") and "[" in metric
+
+
 def _metrics(result: RunResult, dataset: str) -> list[str]:
     return list(dict.fromkeys(r.metric for r in result.metrics
-                              if r.tier == TIER and r.dataset == dataset))
+                              if r.tier == TIER and r.dataset == dataset and not labelled(r.metric)))
 
 
 def _dataset(inputs: Inputs, dataset: str) -> DatasetView:
@@ -118,7 +123,8 @@ def _table(result: RunResult, dataset: str, embedders: list[str], metrics: list[
             ci = cis.get((e, m))
             cells.append(_ci_cell(row.value if row else None, ci, best.get(m) == e))
         rows.append(cells)
-    n = next((r.n_queries for r in result.metrics if r.tier == TIER and r.dataset == dataset), 0)
+    n = next((r.n_queries for r in result.metrics
+              if r.tier == TIER and r.dataset == dataset and r.metric in metrics), 0)
     return Table(cols, rows, note=f"{n} queries; mean [{confidence:.0%} bootstrap interval]; "
                  "bold: best per metric",
                  key=f"retrieval-{dataset}")

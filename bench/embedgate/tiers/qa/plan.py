@@ -8,16 +8,16 @@ larger one, and every reader asked for n questions of a source gets the same n q
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from embedgate.suite import LoadedSuite, QASource, QATier
 from embedgate.infra.errors import InputError
-from embedgate.tiers.qa.data import (
-    QACollection, QAItem, gold_passage, load_beir_answers, load_squad,
-)
+from embedgate.inputs.ratings import RatingSet
+from embedgate.tiers.qa.data import QACollection, QAItem, gold_passage
+from embedgate.tiers.qa.files import load_source, load_unit_ratings
 from embedgate.tiers.qa.gencache import cache_file
 from embedgate.tiers.qa.readers import build_reader
 from embedgate.tiers.qa.readers.base import Reader
@@ -43,6 +43,7 @@ class QAUnit:
     gold: dict[str, str]  # question id -> gold passage (the chunk of the gold doc with an answer)
     plans: list[ReaderPlan]
     info: dict[str, Any] = field(default_factory=dict)
+    ratings: RatingSet | None = None  # tiers.qa.ratings, checked against every source
 
 
 def seeded_sample(items: list[QAItem], n: int | None, seed: int, salt: str) -> list[QAItem]:
@@ -56,17 +57,6 @@ def seeded_sample(items: list[QAItem], n: int | None, seed: int, salt: str) -> l
 
 def _in_langs(items: list[QAItem], langs: list[str] | None) -> list[QAItem]:
     return list(items) if langs is None else [it for it in items if it.lang in langs]
-
-
-def load_source(src: QASource, loaded: LoadedSuite, index: int) -> QACollection:
-    where = loaded.where(("tiers", "qa", "sources", index, "path"))
-    try:
-        if src.format == "squad":
-            return load_squad(src.id, loaded.resolve(src.path))
-        assert src.answers is not None  # guaranteed by QASource's validator
-        return load_beir_answers(src.id, loaded.resolve(src.path), loaded.resolve(src.answers))
-    except InputError as exc:
-        raise InputError(f'{exc} (qa source "{src.id}" at {where})') from None
 
 
 def prepare_units(params: QATier, loaded: LoadedSuite) -> list[tuple[str, QAUnit]]:
@@ -87,6 +77,9 @@ def prepare_units(params: QATier, loaded: LoadedSuite) -> list[tuple[str, QAUnit
         plans = _plans(params, src.id, items, readers, seed)
         units.append((src.id, _unit(params, coll, items, plans, src, limit, len(pool))))
     _every_reader_reads(params, units, loaded)
+    if params.ratings is not None:
+        ratings = load_unit_ratings(params, loaded, [u.collection for _, u in units])
+        units = [(sid, replace(u, ratings=ratings)) for sid, u in units]
     return units
 
 

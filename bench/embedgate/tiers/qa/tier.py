@@ -24,6 +24,7 @@ from embedgate.tiers.qa.normalize import contains
 from embedgate.tiers.qa.plan import QAUnit, ReaderPlan, prepare_units
 from embedgate.tiers.qa.readers.base import ReadRequest
 from embedgate.tiers.qa.retrieve import AGGREGATION, Hit, search_documents
+from embedgate.tiers.qa import satisfaction
 from embedgate.tiers.qa.scoring import (
     CORRECT, READER_ERROR, RETRIEVAL_MISS, Judgement, attribute, judge,
 )
@@ -84,7 +85,11 @@ def run(embedder: Embedder, data: QAUnit, params: QATier, ctx: RunContext) -> Ti
         judged[rid], readers[rid] = _read(plan, data, retrieved, encode, ctx.progress)
         timings[f"read_s:{rid}"] = time.perf_counter() - t1
         values.update(_reader_values(rid, judged[rid]))
-    return _result(embedder.info.id, data, params, values, retrieved, judged, readers, timings)
+    result = _result(embedder.info.id, data, params, values, retrieved, judged, readers, timings)
+    if data.ratings is None:
+        return result
+    answered = {p.reader.id: p.item_ids for p in data.plans}
+    return satisfaction.attach(result, data.ratings, answered, ctx.seed)
 
 
 def _retrieve(embedder: Embedder, data: QAUnit, top_k: int,

@@ -1,0 +1,1 @@
+"""Language-bias tier: retrieval quality and top-k provenance by query / document language."""
