@@ -1,7 +1,8 @@
-"""A `cross_encoder` recipe trains a real reranker (m3e-small's transformer, a tiny budget),
-`kind: rerank` judges it over BM25, and the same model behind `/v1/rerank` (the server
-`embedgate serve-rerank` runs) ranks exactly as the local one: what a team checks before it
-points a suite at a deployed reranker. The quality of so small a reranker is not asserted."""
+"""A `cross_encoder` recipe trains a real reranker (m3e-small's transformer on a small budget:
+suites/recipes/m3e-rerank-medical.yaml), `kind: rerank` judges it over BM25, and the same
+model behind `/v1/rerank` (the server `embedgate serve-rerank` runs) ranks exactly as the
+local one: what a team checks before it points a suite at a deployed reranker. The quality of
+so small a reranker is not asserted."""
 from __future__ import annotations
 
 import json
@@ -15,23 +16,10 @@ from embedgate.pipelines.serve_rerank import RerankServer
 from embedgate.recipes.recipe import load_recipe
 from embedgate.recipes.train import ensure_trained
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.helpers.trec import ranked_docs
 
-RECIPE = f"""name: tiny-rerank
-base: packaged:m3e-small
-seed: 0
-data: {{beir: {FIXTURES / 'domain'}, split: train, where: {{domain: medical}}}}
-stages:
-  - kind: cross_encoder
-    negatives:
-      semantic: {{rank_window: [3, 20], per_query: 1}}
-      lexical: {{top_k: 20, per_query: 1}}
-    lr: 5.0e-5
-    batch_size: 16
-    epochs: 1
-    max_seq_length: 96
-"""
+RECIPE = ROOT / "suites" / "recipes" / "m3e-rerank-medical.yaml"
 
 
 def _suite(recipe: Path, base_url: str) -> str:
@@ -55,23 +43,21 @@ tiers:
 
 
 @pytest.mark.slow
-def test_a_trained_reranker_ranks_alike_locally_and_served(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EMBEDGATE_CACHE_DIR", str(tmp_path / "cache"))
-    recipe = tmp_path / "tiny-rerank.yaml"
-    recipe.write_text(RECIPE, encoding="utf-8")
-    trained = ensure_trained(load_recipe(recipe), progress=False)
+def test_a_trained_reranker_ranks_alike_locally_and_served(
+        tmp_path: Path, pipelines_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMBEDGATE_CACHE_DIR", str(pipelines_cache))
+    trained = ensure_trained(load_recipe(RECIPE), progress=False)
     record = trained.records[0]
     assert record["kind"] == "cross_encoder" and record["examples"]["positives"] > 0
     assert record["train_set_loss_after"] < record["train_set_loss_before"]
     scorer = LocalScorer(trained.path, 96, 32, {"name": "tiny-rerank"})
     suite = tmp_path / "suite.yaml"
     with RerankServer(scorer.score, "tiny-rerank") as server:
-        suite.write_text(_suite(recipe, server.base_url), encoding="utf-8")
+        suite.write_text(_suite(RECIPE, server.base_url), encoding="utf-8")
         assert main(["run", str(suite), "--out", str(tmp_path / "out"), "-q"]) == 0
     result = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     local = result["embedders"]["local"]["extra"]["reranker"]["recipe"]
-    assert local["trained_this_run"] == []  # the suite found the model trained above
+    assert local["trained_this_run"] == []  # the suite found the model trained (and cached)
     runs = {e: ranked_docs(tmp_path / "out" / "runs" / f"{e}__domain.trec")
             for e in ("bm25", "local", "served")}
     assert runs["served"] == runs["local"]  # the endpoint serves the model judged locally
