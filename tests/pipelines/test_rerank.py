@@ -103,6 +103,10 @@ tiers:
     r50 = {r["embedder"]: r["value"] for r in result["metrics"] if r["metric"] == "R@50"}
     assert r50["rr"] == pytest.approx(r50["grams"])  # the tail keeps the first stage's recall
     assert "s3cret" not in (tmp_path / "out" / "results.json").read_text(encoding="utf-8")
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    note = page.split("<h3>rr <span", 1)[1].split("</p>", 1)[0]
+    assert f"reranker: overlap; {5 * n_queries:,} (query, passage) pairs scored" in note
+    assert "s3cret" not in page
     # Per query, the reranked head is the first stage's top 5, sorted by the server's score.
     first, reranked = (ranked_docs(tmp_path / "out" / "runs" / f"{e}__domain.trec")
                        for e in ("grams", "rr"))

@@ -29,14 +29,30 @@ def build(inputs: Inputs) -> list[PipelineView] | None:
 
 
 def _view(embedder: str, dataset: str, p: Mapping[str, Any]) -> PipelineView:
-    settings = ", ".join(f"{k}: {v}" for k, v in p.get("settings", {}).items()
+    settings = ", ".join(f"{k}: {_setting(v)}" for k, v in p.get("settings", {}).items()
                          if k not in ("tuning", "tune"))
     tuning = p.get("settings", {}).get("tuning")
     if isinstance(tuning, Mapping):
         settings += (f"; weight tuned on {tuning.get('dataset')} ({tuning.get('n_queries')} "
                      f"queries, {tuning.get('metric')})")
+    pairs = p.get("counts", {}).get("pairs_scored")
+    if pairs is not None:  # a reranker's second-stage work, next to what it buys
+        settings += f"; {pairs:,.0f} (query, passage) pairs scored"
     return PipelineView(embedder, dataset, settings, _stages(embedder, p.get("stages", {})),
                         _versus(embedder, p), list(p.get("weakest_link", [])))
+
+
+def _setting(value: Any) -> str:
+    """A setting as one short phrase: a nested record (a reranker's recipe) by its name and,
+    for a trained one, its training-set loss; the whole record stays in results.json."""
+    if not isinstance(value, Mapping):
+        return str(value)
+    text = str(value.get("name", "…"))
+    stages = (value.get("recipe") or {}).get("stages") or [{}]
+    before, after = stages[-1].get("train_set_loss_before"), stages[-1].get("train_set_loss_after")
+    if isinstance(before, float) and isinstance(after, float):
+        text += f" (training-set loss {before:.3f} → {after:.3f})"
+    return text
 
 
 def _stages(embedder: str, stages: Mapping[str, Mapping[str, float]]) -> Table:
