@@ -13,6 +13,7 @@ from embedgate.tiers.context import RunContext
 
 from tests.conftest import FIXTURES
 from tests.fakes.keyword_embedder import KeywordEmbedder
+from tests.helpers.suites import minilm_suite
 
 LONGDOCS = FIXTURES / "longdocs"
 SWEEP = {"strategies": [{"split": "clauses", "size": 800},
@@ -60,21 +61,14 @@ def test_sweep_adds_labelled_rows_and_keeps_the_unchunked_ones(longdocs) -> None
 
 
 def _suite(tmp_path: Path, chunking: str) -> Path:
-    path = tmp_path / "suite.yaml"
-    path.write_text(f"""name: bad
-embedders:
-  - id: e1
-    kind: sentence-transformers
-    model: packaged:all-MiniLM-L6-v2
-datasets:
+    return minilm_suite(tmp_path, f"""datasets:
   - {{id: longdocs, format: beir, path: {LONGDOCS}}}
 tiers:
   retrieval:
     chunking:
       strategies:
         - {chunking}
-""", encoding="utf-8")
-    return path
+""")
 
 
 @pytest.mark.parametrize("strategy, words", [

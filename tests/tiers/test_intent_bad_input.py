@@ -9,20 +9,13 @@ from embedgate.cli.entry import main
 from embedgate.algorithms.projection import umap_available
 
 from tests.helpers.intents import write_csv
+from tests.helpers.suites import minilm_suite
 
 ROWS = [("a", "x"), ("b", "x"), ("c", "y"), ("d", "y")]
 
 
 def _suite(tmp_path: Path, tiers: str) -> Path:
-    path = tmp_path / "suite.yaml"
-    path.write_text(f"""name: bad
-embedders:
-  - id: e1
-    kind: sentence-transformers
-    model: packaged:all-MiniLM-L6-v2
-tiers:
-{tiers}""", encoding="utf-8")
-    return path
+    return minilm_suite(tmp_path, f"tiers:\n{tiers}")
 
 
 def _intent(tmp_path: Path, data: Path, folds: int = 2) -> Path:
