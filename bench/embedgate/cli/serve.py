@@ -56,7 +56,7 @@ def _cmd_serve(args: Any) -> int:
 
 
 def _cmd_serve_rerank(args: Any) -> int:
-    from embedgate.pipelines.serve_rerank import serve  # torch and the model: only when serving
+    from embedgate.retrievers.serve_rerank import serve  # torch and the model: only when serving
 
     check_name(args.model, "model")
     serve(args.model, host=args.host, port=args.port, model_name=args.model_name,

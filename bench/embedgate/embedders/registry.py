@@ -47,9 +47,9 @@ _BUILTIN: dict[str, str] = {
     "recipe": "embedgate.recipes.embedder:RecipeEmbedder",
     "onnx": "embedgate.embedders.onnx.embedder:OnnxEmbedder",
     "truncate": "embedgate.embedders.truncate:TruncatedEmbedder",
-    "bm25": "embedgate.pipelines.bm25:Bm25Retriever",
-    "hybrid": "embedgate.pipelines.hybrid:HybridRetriever",
-    "rerank": "embedgate.pipelines.rerank:RerankRetriever",
+    "bm25": "embedgate.retrievers.bm25:Bm25Retriever",
+    "hybrid": "embedgate.retrievers.hybrid:HybridRetriever",
+    "rerank": "embedgate.retrievers.rerank:RerankRetriever",
 }
 # A kind's factory takes that kind's spec; the table holds them all, so its values are erased.
 _EMBEDDERS: dict[str, EmbedderFactory[Any]] = {}

@@ -20,8 +20,8 @@ import numpy as np
 from embedgate.embedders.base import Embedder, EmbedderInfo, RankContext, Ranking, Retriever
 from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InputError
-from embedgate.pipelines.ranking import rank
-from embedgate.pipelines.scorers import endpoint_scorer, local_scorer
+from embedgate.retrievers.ranking import rank
+from embedgate.retrievers.scorers import endpoint_scorer, local_scorer
 from embedgate.suite import RerankSpec
 
 log = logging.getLogger("embedgate")

@@ -13,9 +13,9 @@ import pytest
 from embedgate.cli.entry import main
 from embedgate.embedders.base import Ranking
 from embedgate.infra.errors import InputError
-from embedgate.pipelines.rerank import _merge
-from embedgate.pipelines.scorers import EndpointScorer
-from embedgate.pipelines.serve_rerank import RerankServer
+from embedgate.retrievers.rerank import _merge
+from embedgate.retrievers.scorers import EndpointScorer
+from embedgate.retrievers.serve_rerank import RerankServer
 from embedgate.suite import RerankEndpointSpec, RerankSpec, load_suite
 
 from tests.conftest import FIXTURES, ROOT, install_example_plugin

@@ -26,7 +26,7 @@ from embedgate.algorithms.search import to_run
 from embedgate.embedders.base import Embedder, EmbedderInfo, RankContext, Ranking, Retriever
 from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InputError
-from embedgate.pipelines.ranking import rank
+from embedgate.retrievers.ranking import rank
 from embedgate.algorithms.lexical import normalise
 from embedgate.suite import HybridSpec
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from embedgate.pipelines.bm25 import Bm25Retriever
+from embedgate.retrievers.bm25 import Bm25Retriever
 from embedgate.suite import Bm25Spec
 from embedgate.tiers.context import RunContext
 

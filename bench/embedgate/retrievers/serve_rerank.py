@@ -74,7 +74,7 @@ def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: st
 
     from embedgate.embedders.registry import BuildEnv
     from embedgate.infra.http_client import read_api_key
-    from embedgate.pipelines.scorers import local_scorer
+    from embedgate.retrievers.scorers import local_scorer
     from embedgate.suite import RerankSpec
 
     is_recipe = ref.endswith((".yaml", ".yml"))

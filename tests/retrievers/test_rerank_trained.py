@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from embedgate.cli.entry import main
-from embedgate.pipelines.scorers import LocalScorer
-from embedgate.pipelines.serve_rerank import RerankServer
+from embedgate.retrievers.scorers import LocalScorer
+from embedgate.retrievers.serve_rerank import RerankServer
 from embedgate.recipes.recipe import load_recipe
 from embedgate.recipes.train import ensure_trained
 
