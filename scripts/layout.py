@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,11 @@ FLOORS = ["infra", "algorithms", "results", "suite", "inputs", "embedders", "enc
           "judge", "recipes", "retrievers", "report", "run", "benchmarks", "cli"]
 MAX_TOP_FILES = 6
 MAX_LINES = 400
+# Floors that read results only, and the floors each may import.
+RESULTS_ONLY = {"report": {"infra", "algorithms", "results", "suite", "judge", "report"},
+                "judge": {"infra", "algorithms", "results", "suite", "judge"}}
+MODULE_STRING = re.compile(r"^embedgate(\.[a-z_][a-z0-9_]*){2,}(:[A-Za-z_]\w*)?$")
+LIBRARY_EXEMPT = ("cli", "benchmarks")  # their parsers must import nothing heavy for --help
 
 
 @dataclass
@@ -32,6 +38,8 @@ class Module:
     lines: int
     imports: dict[str, int] = field(default_factory=dict)  # module -> line of first import
     private: list[tuple[str, str, int]] = field(default_factory=list)  # (module, name, line)
+    strings: dict[str, int] = field(default_factory=dict)  # module named in a string -> line
+    local_imports: int = 0  # imports of own modules inside functions
 
 
 def module_name(path: Path) -> str:
@@ -51,7 +59,11 @@ def _resolve(mod: Module, node: ast.ImportFrom) -> str:
 
 def scan(known: set[str], mod: Module) -> None:
     tree = ast.parse(mod.path.read_text(encoding="utf-8"))
+    mod.local_imports = _local_own_imports(tree)
     for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and MODULE_STRING.match(node.value):
+            mod.strings.setdefault(_closest(node.value.split(":")[0], known), node.lineno)
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == PACKAGE:
@@ -68,6 +80,21 @@ def scan(known: set[str], mod: Module) -> None:
                     mod.imports.setdefault(_closest(target, known), node.lineno)
                     if alias.name.startswith("_") and _package(target) != _package(mod.name):
                         mod.private.append((target, alias.name, node.lineno))
+
+
+def _local_own_imports(tree: ast.Module) -> int:
+    count = 0
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in fn.body:
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.ImportFrom) and (
+                            sub.level or (sub.module or "").split(".")[0] == PACKAGE):
+                        count += 1
+                    elif isinstance(sub, ast.Import) and any(
+                            a.name.split(".")[0] == PACKAGE for a in sub.names):
+                        count += 1
+    return count
 
 
 def _closest(name: str, known: set[str]) -> str:
@@ -149,6 +176,29 @@ def upward(mods: dict[str, Module]) -> list[str]:
     return sorted(rows)
 
 
+def climbing_strings(mods: dict[str, Module]) -> list[str]:
+    """Import strings naming a module above the floor of the module holding them."""
+    return sorted(f"{m.path.relative_to(ROOT)}:{line}: {m.name} names \"{target}\""
+                  for m in mods.values() for target, line in m.strings.items()
+                  if target in mods and floor(target) > floor(m.name))
+
+
+def results_only(mods: dict[str, Module]) -> list[str]:
+    """Imports by the report and judge floors of floors that run models or read data."""
+    rows = []
+    for mod in mods.values():
+        parts = mod.name.split(".")
+        allowed = RESULTS_ONLY.get(parts[1]) if len(parts) > 1 else None
+        if allowed is None:
+            continue
+        for target, line in mod.imports.items():
+            tparts = target.split(".")
+            if len(tparts) > 1 and tparts[1] in FLOORS and tparts[1] not in allowed:
+                rows.append(f"{mod.path.relative_to(ROOT)}:{line}: {mod.name} -> {target} "
+                            "(reads results only)")
+    return sorted(rows)
+
+
 def report(mods: dict[str, Module]) -> list[str]:
     top = [p.name for p in (ROOT / PACKAGE).iterdir() if p.is_file() and p.suffix == ".py"]
     big = sorted((m for m in mods.values() if m.lines > MAX_LINES), key=lambda m: -m.lines)
@@ -163,11 +213,21 @@ def report(mods: dict[str, Module]) -> list[str]:
     print(f"import cycles: {len(cyc)}" + "".join(f"\n  {' <-> '.join(c)}" for c in cyc))
     print(f"upward imports: {len(up)}" + "".join(f"\n  {r}" for r in up))
     print(f"private names across packages: {len(private)}" + "".join(f"\n  {r}" for r in private))
+    strings, readers = climbing_strings(mods), results_only(mods)
+    print(f"import strings that climb: {len(strings)}" + "".join(f"\n  {r}" for r in strings))
+    print(f"report/judge imports beyond results: {len(readers)}"
+          + "".join(f"\n  {r}" for r in readers))
+    local = sum(m.local_imports for m in mods.values())
+    library = sum(m.local_imports for m in mods.values()
+                  if m.name.split(".")[1:2] and m.name.split(".")[1] not in LIBRARY_EXEMPT
+                  and m.name != f"{PACKAGE}.pytest_plugin")
+    print(f"function-local imports of own modules: {local} ({library} in library code, "
+          f"outside {', '.join(LIBRARY_EXEMPT)} and the pytest plugin)")
     problems = []
     if len(top) > MAX_TOP_FILES:
         problems.append(f"{len(top)} files directly in {PACKAGE}/")
     problems += [f"{m.name} has {m.lines} lines" for m in big]
-    problems += [f"cycle {c}" for c in cyc] + up + private
+    problems += [f"cycle {c}" for c in cyc] + up + private + strings + readers
     return problems
 
 

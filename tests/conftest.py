@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from embedgate.run import catalog
+
+catalog.install()  # the built-in kinds, as every embedgate entry point registers them
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

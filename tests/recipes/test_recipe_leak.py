@@ -7,7 +7,8 @@ import pytest
 
 from embedgate.cli.entry import main
 from embedgate.suite import load_suite
-from embedgate.recipes.leak import check_suite, find_leaks
+from embedgate.recipes.leak import find_leaks
+from embedgate.run.leak import check_suite
 from embedgate.run.runner import load_datasets, plan_jobs
 
 from tests.conftest import write_beir

@@ -8,7 +8,7 @@ import pytest
 
 from embedgate.infra.errors import InputError
 from embedgate.recipes.data import load_training_data
-from embedgate.recipes.leak import check_suite
+from embedgate.run.leak import check_suite
 from embedgate.recipes.recipe import Recipe, load_recipe
 from embedgate.run.runner import load_datasets, plan_jobs
 from embedgate.suite import load_suite

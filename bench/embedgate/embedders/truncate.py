@@ -16,6 +16,7 @@ from embedgate.embedders.base import Embedder, EmbedderInfo, Role, l2_normalise
 from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InputError
 from embedgate.suite import TruncateSpec
+from embedgate.embedders.lazy import build_lazy
 
 
 def truncate(vectors: np.ndarray, dim: int) -> np.ndarray:
@@ -27,8 +28,6 @@ class TruncatedEmbedder:
     """A view of `from:` that keeps `dim` leading dimensions."""
 
     def __init__(self, spec: TruncateSpec, env: BuildEnv) -> None:
-        from embedgate.embedders.lazy import build_lazy
-
         source_spec = env.specs.get(spec.from_)
         if source_spec is None:  # the suite loader checks this too; a direct caller may not
             raise InputError(f'{env.where}: from: "{spec.from_}" is not an embedder of this suite')

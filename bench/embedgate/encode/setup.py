@@ -13,6 +13,7 @@ from pathlib import Path
 from embedgate.encode.locations import ENV_DIR, LOCAL_RAY, default_dir
 from embedgate.suite import LoadedSuite
 from embedgate.encode.pipeline import ChunkRunner, EncodeOptions, EncodePipeline, scratch_default
+from embedgate.encode.ray import RayRunner
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,6 @@ def chunk_runner(loaded: LoadedSuite, cli: EncodeOverrides, threads: int) -> Chu
     ray_spec = loaded.suite.scale.ray
     if cli.ray is None and ray_spec is None:
         return None
-    from embedgate.encode.ray import RayRunner
 
     address = cli.ray if cli.ray is not None else (ray_spec.address if ray_spec else None)
     return RayRunner(address=None if address in (None, LOCAL_RAY) else address,

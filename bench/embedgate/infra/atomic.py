@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from embedgate.infra.errors import InputError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -45,8 +47,6 @@ def check_writable_dir(directory: Path, option: str = "--out") -> Path:
     InputError naming the folder and `option`, instead of a failure after the models ran.
     Leaves nothing behind: a bad run must not leave an empty output folder either.
     """
-    from embedgate.infra.errors import InputError
-
     shown = str(directory).replace("\0", "\\0")
     if "\0" in str(directory):
         raise InputError(f"{shown}: the {option} path contains a NUL byte (\\0); remove it")
@@ -66,8 +66,6 @@ def check_writable_dir(directory: Path, option: str = "--out") -> Path:
 
 def check_writable_file(path: Path, option: str) -> Path:
     """The folder of an output file (`--junit`, `--md` …) takes an atomic write; `path` is no folder."""
-    from embedgate.infra.errors import InputError
-
     if "\0" not in str(path) and path.is_dir():
         raise InputError(f"{path}: is a directory; give {option} a file name")
     check_writable_dir(path.parent, option)

@@ -12,7 +12,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from embedgate.algorithms.lexical import normalise
 from embedgate.inputs.beir import iter_jsonl, load_beir
+from embedgate.inputs.intents import load_intents
+from embedgate.inputs.pair_sets import load_pair_set
+from embedgate.inputs.pairs import PairGroup
 from embedgate.infra.textio import read_lines
 from embedgate.infra.errors import InputError
 from embedgate.recipes.recipe import DataSpec, LoadedRecipe
@@ -142,8 +146,6 @@ def _from_pairs(path: Path, where: str) -> TrainingData:
 
 def _from_intents(path: Path, split: str, where: str) -> TrainingData:
     """The `split` rows of a labelled-utterance file; the other split is the intent tier's."""
-    from embedgate.inputs.intents import load_intents
-
     try:
         intents = load_intents("recipe-data", path)
     except InputError as exc:
@@ -163,8 +165,6 @@ def _from_intents(path: Path, split: str, where: str) -> TrainingData:
 
 def _from_lexicon(loaded: LoadedRecipe, where: str) -> TrainingData:
     """(anchor, positive) pairs of a pair source, minus groups sharing a text with exclude_pairs."""
-    from embedgate.inputs.pairs import PairGroup
-
     spec = loaded.recipe.data
     assert spec.lexicon is not None
     held = {_norm(t) for src in spec.exclude_pairs
@@ -186,8 +186,6 @@ def _from_lexicon(loaded: LoadedRecipe, where: str) -> TrainingData:
 
 
 def _pair_set(loaded: LoadedRecipe, src: Any, where: str) -> Any:
-    from embedgate.tiers.intrinsic import load_pair_set
-
     seed = loaded.recipe.seed if src.seed is None else src.seed
     try:
         return load_pair_set(src, loaded.resolve(src.path) if src.path else None, seed)
@@ -201,8 +199,6 @@ def _group_texts(group: Any) -> list[str]:
 
 
 def _norm(text: str) -> str:
-    from embedgate.algorithms.lexical import normalise
-
     return normalise(text)
 
 

@@ -19,15 +19,14 @@ from embedgate.infra.errors import InputError
 from embedgate.embedders.registry import BuildEnv
 from embedgate.embedders.base import EmbedderInfo, Role
 from embedgate.embedders.st import SentenceTransformerEmbedder
+from embedgate.recipes.recipe import load_recipe
+from embedgate.recipes.train import ensure_trained
 
 
 class RecipeEmbedder:
     """Train-or-load the recipe, then encode with the resulting model."""
 
     def __init__(self, spec: RecipeSpec, env: BuildEnv) -> None:
-        from embedgate.recipes.recipe import load_recipe
-        from embedgate.recipes.train import ensure_trained
-
         try:
             loaded = load_recipe(env.resolve(spec.recipe))
         except InputError as exc:

@@ -31,6 +31,9 @@ from embedgate.recipes.recipe import (
     CrossEncoderStage, DistillationStage, DomainAdaptationStage, LoadedRecipe, SupervisedStage,
 )
 from embedgate.recipes.students import check_student_layers, make_student
+from embedgate.embedders.st import check_model_dir, model_path
+from embedgate.infra import atomic
+from embedgate.embedders.base import l2_normalise
 
 log = logging.getLogger("embedgate")
 
@@ -74,8 +77,6 @@ def ensure_trained(loaded: LoadedRecipe, stage: str | None = None, progress: boo
 
 def model_dir(loaded: LoadedRecipe, ref: str, loc: tuple[str | int, ...]) -> Path:
     """Resolve a model reference of the recipe (packaged alias or path relative to it)."""
-    from embedgate.embedders.st import check_model_dir, model_path
-
     where = loaded.where(loc)
     env = BuildEnv(where=where, progress=False, base_dir=loaded.path.parent)
     try:
@@ -94,8 +95,6 @@ def _student_hashes(loaded: LoadedRecipe) -> dict[int, str]:
 
 
 def _write_record(path: Path, record: dict[str, Any]) -> None:
-    from embedgate.infra import atomic
-
     atomic.write_json(path, record)
 
 
@@ -185,8 +184,6 @@ class ModelEncoder:
         return np.asarray(vecs, dtype=np.float32)
 
     def encode(self, texts: Any, role: str) -> Any:
-        from embedgate.embedders.base import l2_normalise
-
         return l2_normalise(self.raw(list(texts)))
 
 

@@ -29,6 +29,7 @@ from embedgate.infra.errors import InputError
 from embedgate.retrievers.ranking import rank
 from embedgate.algorithms.lexical import normalise
 from embedgate.suite import HybridSpec
+from embedgate.embedders.lazy import build_lazy
 
 log = logging.getLogger("embedgate")
 
@@ -37,8 +38,6 @@ class HybridRetriever:
     """A `Retriever` over two other systems of the suite, built lazily from their specs."""
 
     def __init__(self, spec: HybridSpec, env: BuildEnv) -> None:
-        from embedgate.embedders.lazy import build_lazy
-
         missing = [ref for ref in spec.of if ref not in env.specs]
         if missing:  # the suite loader checks this too; a direct caller may not
             raise InputError(f'{env.where}: of: "{missing[0]}" is not an embedder of this suite')

@@ -23,6 +23,7 @@ from embedgate.infra.errors import InputError
 from embedgate.retrievers.ranking import rank
 from embedgate.retrievers.scorers import endpoint_scorer, local_scorer
 from embedgate.suite import RerankSpec
+from embedgate.embedders.lazy import build_lazy
 
 log = logging.getLogger("embedgate")
 
@@ -42,8 +43,6 @@ class RerankRetriever:
     """A `Retriever`: rank with `first`, rescore its head with a cross-encoder."""
 
     def __init__(self, spec: RerankSpec, env: BuildEnv) -> None:
-        from embedgate.embedders.lazy import build_lazy
-
         if spec.first not in env.specs:  # the suite loader checks this too
             raise InputError(f'{env.where}: first: "{spec.first}" is not an embedder of this '
                              "suite")

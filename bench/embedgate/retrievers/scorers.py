@@ -14,6 +14,9 @@ from embedgate.infra.errors import InfraError, InputError
 from embedgate.infra.hashing import weights_sha256
 from embedgate.infra.http_client import ClientConfig, JsonHttpClient, RequestBudget, RetryPolicy
 from embedgate.suite import RerankEndpointSpec, RerankSpec
+from embedgate.embedders.st import check_model_dir, model_path
+from embedgate.recipes.recipe import load_recipe
+from embedgate.recipes.train import ensure_trained
 
 
 class LocalScorer:
@@ -58,8 +61,6 @@ def local_scorer(spec: RerankSpec, env: BuildEnv) -> LocalScorer:
     if spec.recipe is not None:
         path, description = _recipe_model(spec, env)
     else:
-        from embedgate.embedders.st import check_model_dir, model_path
-
         assert spec.model is not None  # the spec requires one of recipe / model / endpoint
         path = model_path(spec.model, env)
         check_model_dir(path, env.where)
@@ -70,9 +71,6 @@ def local_scorer(spec: RerankSpec, env: BuildEnv) -> LocalScorer:
 
 
 def _recipe_model(spec: RerankSpec, env: BuildEnv) -> tuple[Path, dict[str, Any]]:
-    from embedgate.recipes.recipe import load_recipe
-    from embedgate.recipes.train import ensure_trained
-
     assert spec.recipe is not None
     try:
         loaded = load_recipe(env.resolve(spec.recipe))

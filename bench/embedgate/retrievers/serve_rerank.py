@@ -17,6 +17,10 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.serve import ApiError, OpenAIEmbeddingsServer, serve_until_interrupted
+from embedgate.embedders.registry import BuildEnv
+from embedgate.infra.http_client import read_api_key
+from embedgate.retrievers.scorers import local_scorer
+from embedgate.suite import RerankSpec
 
 ScorePairs = Callable[[str, Sequence[str]], np.ndarray]
 
@@ -72,10 +76,6 @@ def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: st
     """Serve a CrossEncoder directory (or a recipe YAML ending in cross_encoder) until Ctrl-C."""
     from pathlib import Path
 
-    from embedgate.embedders.registry import BuildEnv
-    from embedgate.infra.http_client import read_api_key
-    from embedgate.retrievers.scorers import local_scorer
-    from embedgate.suite import RerankSpec
 
     is_recipe = ref.endswith((".yaml", ".yml"))
     spec = RerankSpec.model_validate({"id": "served", "kind": "rerank", "first": "-",

@@ -27,6 +27,8 @@ from embedgate.infra.errors import InputError
 from embedgate.tiers.context import RunContext
 from embedgate.embedders.base import EmbedderInfo, Role, l2_normalise
 from embedgate.embedders.http import plan_texts
+from embedgate.encode.setup import EncodeOverrides, build_pipeline
+from embedgate.run.runner import load_datasets, plan_jobs
 
 DRY_DIM = 32  # stand-in dimension when the spec does not fix one: only tiers' plumbing sees it
 
@@ -74,9 +76,6 @@ def _stand_in(text: str, dim: int) -> np.ndarray:
 
 def estimate_suite(loaded: LoadedSuite) -> list[Estimate]:
     """Run every tier of every HTTP embedder against a dry-run stand-in; return its counts."""
-    from embedgate.encode.setup import EncodeOverrides, build_pipeline
-    from embedgate.run.runner import load_datasets, plan_jobs
-
     specs = [s for s in loaded.suite.embedders if isinstance(s, OpenAICompatibleSpec)]
     if not specs:
         return []

@@ -11,20 +11,22 @@ from pathlib import Path
 from typing import Any, cast
 
 from embedgate.infra import atomic
-from embedgate.run import bakeoff, cost, provenance
+from embedgate.run import bakeoff, catalog, child, cost, provenance
 from embedgate.judge import gating
 from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection, load_beir
 from embedgate.encode.setup import EncodeOverrides, build_pipeline
 from embedgate.infra.errors import InputError
-from embedgate.recipes.leak import check_suite as check_recipe_leaks
+from embedgate.run.leak import check_suite as check_recipe_leaks
 from embedgate.embedders.base import Embedder, Retriever
 from embedgate.embedders.lazy import LazyEmbedder, build_lazy, model_loaded
-from embedgate.embedders.registry import BuildEnv, build_embedder
+from embedgate.embedders.registry import BuildEnv
 from embedgate.results.schema import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
 from embedgate.infra.textio import check_name
 from embedgate import tiers
+from embedgate.embedders.st import check_max_seq_length, check_model_dir, model_path
+from embedgate.report.render import render_file
 
 log = logging.getLogger("embedgate")
 
@@ -69,8 +71,6 @@ def build_env(loaded: LoadedSuite, index: int, progress: bool, key: str = "",
 
 def precheck_embedders(loaded: LoadedSuite) -> None:
     """Resolve every model reference before any encoding, so bad input fails in seconds."""
-    from embedgate.embedders.st import check_max_seq_length, check_model_dir, model_path
-
     for i, spec in enumerate(loaded.suite.embedders):
         model = getattr(spec, "model", None)
         if isinstance(model, str) and spec.kind != "openai-compatible":  # there: a remote name
@@ -99,6 +99,7 @@ class Job:
 
 def plan_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> list[Job]:
     """Every tier prepares its inputs once, before any model is loaded."""
+    catalog.install()
     jobs: list[Job] = []
     for name, params in loaded.suite.tiers.enabled():
         impl = tiers.load(name)
@@ -123,6 +124,7 @@ class SuiteJob:
 
 def plan_suite_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> list[SuiteJob]:
     """Suite-scoped tiers prepare (and check) their inputs before any model is loaded, too."""
+    catalog.install()
     jobs: list[SuiteJob] = []
     for name, params in loaded.suite.tiers.enabled():
         impl = tiers.load(name)
@@ -151,7 +153,8 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     check_recipe_leaks(loaded, datasets, jobs)  # before any training or encoding
     gates = gating.plan(loaded, baseline)  # a bad or incomparable baseline fails before models
     gating.preflight(gates, {d.id: {"sha256": d.sha256} for d in datasets.values()})
-    ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress, datasets=datasets)
+    ctx = RunContext(seed=suite.seed, threads=n_threads, progress=progress, datasets=datasets,
+                     child_entry=child.__name__)
     pipeline = build_pipeline(loaded, encode or EncodeOverrides(), target, n_threads)
     ctx.encode_fn = pipeline  # cache, dedupe, memmap: tiers see none of it
     results: list[TierResult] = []
@@ -161,7 +164,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
         log.info("loading embedder %s", spec.id)
         embedder = build_lazy(spec, build_env(loaded, i, progress, threads=n_threads))
         describe_s = time.perf_counter() - t0
-        pipeline.bind(spec.id, partial(build_embedder, spec,
+        pipeline.bind(spec.id, partial(catalog.build, spec,
                                        build_env(loaded, i, False, threads=n_threads)))
         skipped: list[str] = []
         for job in (j for j in jobs if j.wants(spec.id)):
@@ -221,8 +224,6 @@ def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[s
 
 def write_outputs(result: RunResult, tier_results: list[TierResult], target: Path) -> None:
     """Artifacts first, results.json last (atomic), then the report rendered from it."""
-    from embedgate.report.render import render_file
-
     for r in tier_results:
         for rel, text in r.artifacts.items():
             atomic.write_text(target / rel, text)

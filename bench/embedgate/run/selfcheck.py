@@ -24,6 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from embedgate.algorithms import ir
+from embedgate.algorithms.stats import paired_arrays, paired_test
+from embedgate.encode.setup import EncodeOverrides
+from embedgate.run.runner import run_suite
+from embedgate.suite import load_suite
 
 # The published figure and the settings of suites/scifact-minilm.yaml that reproduce it (a test
 # keeps the two in step).
@@ -130,7 +134,6 @@ def _paired() -> tuple[dict[str, float], dict[str, float]]:
 def t_test_check() -> Check:
     from ranx.statistical_tests import paired_student_t_test
 
-    from embedgate.algorithms.stats import paired_arrays, paired_test
 
     a, b = _paired()
     xa, xb = paired_arrays(a, b)
@@ -141,8 +144,6 @@ def t_test_check() -> Check:
 
 
 def randomization_check() -> Check:
-    from embedgate.algorithms.stats import paired_arrays, paired_test
-
     a, b = _paired()
     xa, xb = paired_arrays(a, b)
     d = xa - xb
@@ -164,10 +165,6 @@ def scifact_skipped(reason: str) -> Check:
 
 def scifact_check(path: Path, threads: int | None = None) -> Check:
     """Run the published configuration on `path` (a BEIR folder with a test split)."""
-    from embedgate.encode.setup import EncodeOverrides
-    from embedgate.run.runner import run_suite
-    from embedgate.suite import load_suite
-
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="embedgate-selfcheck-") as tmp_dir:
         suite = Path(tmp_dir) / "selfcheck.yaml"

@@ -32,6 +32,9 @@ class RunContext:
     encode_seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     datasets: dict[str, Any] = field(default_factory=dict)  # loaded collections by id
+    # `python -m <child_entry>` starts a worker process that can build every registered kind
+    # (the runner names run.child, which installs the catalog); empty: the tier's own worker.
+    child_entry: str = ""
 
     def encode(self, embedder: Embedder, texts: Sequence[str], role: Role) -> np.ndarray:
         start = time.perf_counter()

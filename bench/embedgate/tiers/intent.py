@@ -20,7 +20,7 @@ from embedgate.tiers.context import RunContext
 from embedgate.embedders.base import Embedder
 from embedgate.inputs.intents import IntentData, load_source
 from embedgate.results.schema import MetricRow, PerQuery, TierResult
-from embedgate.tiers import Unit
+from embedgate.tiers import JudgedTexts, Unit
 
 TIER = "intent"
 METHODS = ("knn", "probe")
@@ -29,6 +29,14 @@ METHODS = ("knn", "probe")
 def prepare(params: IntentTier, loaded: LoadedSuite, datasets: object) -> list[Unit]:
     return [(src.id, load_source(src, loaded, ("tiers", TIER, "sources", i, "path"), params.folds))
             for i, src in enumerate(params.sources)]
+
+
+def judged_texts(unit_id: str | None, data: IntentData) -> JudgedTexts:
+    """The utterances it scores: the test rows of a split file, every row under k-fold; ids
+    are file lines, so only texts compare."""
+    split = "test" if data.source.has_split else "every row, cross-validated"
+    return JudgedTexts({it.id: it.text for it in data.source.items if it.split in (None, "test")},
+                       split, f'{TIER} source "{unit_id}"')
 
 
 def run(embedder: Embedder, data: IntentData, params: IntentTier, ctx: RunContext) -> TierResult:

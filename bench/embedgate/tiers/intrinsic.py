@@ -21,14 +21,10 @@ from embedgate.suite import IntrinsicTier, LoadedSuite, PairSource
 from embedgate.tiers.context import RunContext
 from embedgate.embedders.base import Embedder, Role
 from embedgate.infra.errors import InputError
-from embedgate.infra.hashing import file_sha256
-from embedgate.inputs.lexicon_memo import sampled_groups
-from embedgate.inputs.lexicons import (
-    LEXICONS, lexicon_file, lexicon_version,
-)
-from embedgate.inputs.pairs import PairGroup, PairSet, load_tsv, sample_items
+from embedgate.inputs.pair_sets import load_pair_set
+from embedgate.inputs.pairs import PairGroup, PairSet
 from embedgate.results.schema import MetricRow, PerQuery, TierResult
-from embedgate.tiers import Unit
+from embedgate.tiers import JudgedTexts, Unit
 
 TIER = "intrinsic"
 ROLE: Role = "query"
@@ -68,28 +64,6 @@ def _load(src: PairSource, index: int, loaded: LoadedSuite) -> PairSet:
         raise InputError(f'{exc} (pair set "{src.id}" at {where})') from None
 
 
-def load_pair_set(src: PairSource, path: Path | None, seed: int,
-                  memo: Path | None = None) -> PairSet:
-    """One pair set with its provenance; `path` is resolved (None: the packaged lexicon).
-    `memo`: a folder where lexicon samples are kept for re-runs (None: sample every time)."""
-    if src.type == "tsv":
-        assert path is not None  # the suite schema requires it
-        groups = load_tsv(path)
-        available = len(groups)
-        groups = sample_items(groups, src.sample, np.random.default_rng(seed))
-    else:
-        path = path or lexicon_file(src.type)
-        groups, available = sampled_groups(src.type, path, src.sample, seed, memo)
-    source: dict[str, Any] = {"type": src.type, "path": str(path), "sha256": file_sha256(path),
-                              "groups_available": available, "sample": src.sample, "seed": seed}
-    if src.type in LEXICONS:
-        lex = LEXICONS[src.type]
-        source.update(package=f"{lex.module}=={lexicon_version(src.type)}", license=lex.license)
-    if not groups:
-        raise InputError(f"{path}: the pair set is empty; it needs at least one group")
-    return PairSet(id=src.id, groups=tuple(groups), source=source)
-
-
 # ---------------------------------------------------------------------------- run
 
 
@@ -104,6 +78,12 @@ class ScoredGroup:
     neg_text: tuple[str, ...]
     neg_label: tuple[str, ...]
     score: im.AnchorScore
+
+
+def judged_texts(unit_id: str | None, data: PairSet) -> JudgedTexts:
+    """The anchors it ranks candidates for; ids are group ids, so only texts compare."""
+    return JudgedTexts({g.id: g.anchor for g in data.groups}, "sampled groups",
+                       f'{TIER} pair set "{unit_id}"', with_positives=True)
 
 
 def run(embedder: Embedder, data: PairSet, params: IntrinsicTier, ctx: RunContext) -> TierResult:

@@ -25,6 +25,8 @@ from embedgate.embedders.load.driver import (
 from embedgate.embedders.serve import OpenAIEmbeddingsServer
 from embedgate.embedders.serve_batching import Chain, Serving
 from embedgate.inputs.beir import Collection
+from embedgate.algorithms.ir import mean, parse_metric, per_query
+from embedgate.algorithms.search import exact_search, to_run
 
 CONFIGS = ("plain", "batch", "batch+lru")
 QUALITY_METRIC = "nDCG@10"
@@ -151,9 +153,6 @@ def _served_quality(sender: Sender, data: Collection, local: dict[str, Any]) -> 
 
 
 def _ndcg(docs: np.ndarray, queries: np.ndarray, qids: list[str], data: Collection) -> float:
-    from embedgate.algorithms.ir import mean, parse_metric, per_query
-    from embedgate.algorithms.search import exact_search, to_run
-
     scores, idx = exact_search(docs, queries, 10)
     spec = parse_metric(QUALITY_METRIC)
     return mean(per_query([spec], data.qrels, to_run(qids, data.doc_ids, scores, idx))[spec.name])

@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from embedgate.tiers.space_map.sources import components
+from embedgate.algorithms.graph import components
 from embedgate.report import charts
 from embedgate.report.tables import Column, Table, num, text
 from embedgate.report.sections.common import Inputs, TierData, evenly, per_dataset

@@ -19,6 +19,7 @@ import numpy as np
 
 from embedgate.suite import LoadedSuite
 from embedgate.infra.errors import InfraError, InputError
+from embedgate.tiers.perf.worker import __name__ as worker_module
 from embedgate.tiers.perf.worker import decode_vectors
 
 
@@ -26,8 +27,9 @@ class WorkerPool:
     """Context manager over one worker subprocess per embedder id."""
 
     def __init__(self, loaded: LoadedSuite, variants: list[str], threads: int, max_batch: int,
-                 timeout_s: float) -> None:
+                 timeout_s: float, entry: str = "") -> None:
         self.loaded = loaded
+        self.entry = entry or worker_module  # a module run with -m; run.child in a suite run
         self.variants = variants
         self.threads = threads
         self.max_batch = max_batch
@@ -79,7 +81,7 @@ class WorkerPool:
                                                             os.environ.get("PYTHONPATH")]))}
         self.logs[eid] = tempfile.TemporaryFile()
         self.procs[eid] = subprocess.Popen(
-            [sys.executable, "-m", "embedgate.tiers.perf.worker"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", self.entry], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self.logs[eid], env=env, text=True, encoding="utf-8")
 
     def send(self, eid: str, msg: dict[str, Any]) -> dict[str, Any]:

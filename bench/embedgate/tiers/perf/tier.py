@@ -99,7 +99,7 @@ def _run_unit(loaded: LoadedSuite, params: PerfTier, data: PerfData,
     threads = params.threads or ctx.threads
     started = time.perf_counter()
     with WorkerPool(loaded, data.variants, threads, max(params.batch_sizes),
-                    params.timeout_s) as pool:
+                    params.timeout_s, ctx.child_entry) as pool:
         loads = pool.load_all()
         tokens = pool.send_all({"cmd": "texts", "texts": texts})
         pool.send_all({"cmd": "warmup", "batch_sizes": params.batch_sizes})

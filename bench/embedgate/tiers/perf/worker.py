@@ -29,6 +29,9 @@ from typing import IO, Any
 import numpy as np
 
 from embedgate.infra.errors import EmbedgateError
+from embedgate.suite import EmbedderSpec
+from embedgate.embedders.registry import BuildEnv, build_embedder, embedder_factory
+from embedgate.infra.hashing import WEIGHT_SUFFIXES
 
 MB = 1024 * 1024
 # What each built-in kind imports when it loads; imported before the "before" RSS is taken so
@@ -90,8 +93,6 @@ class Worker:
         self.threads = 0
 
     def load(self, msg: dict[str, Any]) -> dict[str, Any]:
-        from embedgate.suite import EmbedderSpec
-        from embedgate.embedders.registry import BuildEnv, build_embedder, embedder_factory
         from pydantic import TypeAdapter
 
         adapter: TypeAdapter[Any] = TypeAdapter(EmbedderSpec)
@@ -153,8 +154,6 @@ class Worker:
 
 def disk_bytes(embedder: Any) -> int:
     """Size of the weights on disk: the ONNX file, or the weight files of a model directory."""
-    from embedgate.infra.hashing import WEIGHT_SUFFIXES
-
     model_file = getattr(embedder, "model_file", None)
     if model_file is not None:
         return Path(model_file).stat().st_size

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from embedgate.algorithms.graph import components
 from embedgate.inputs.beir import Collection, content_hash
 from embedgate.embedders.base import Role
 from embedgate.infra.errors import InputError
@@ -98,21 +99,6 @@ def from_collection(col: Collection, limit: int, rng: np.random.Generator) -> Ma
                     descriptive={"role": b.labels["role"]}, links=links,
                     meta={"path": str(col.path), "split": col.split, "sha256": col.sha256,
                           "n_available": len(qids), "unit": "query"})
-
-
-def components(n: int, links: list[tuple[int, int]]) -> list[str]:
-    """Connected-component label of every item (union-find over the links)."""
-    parent = list(range(n))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, c in links:
-        parent[root(a)] = root(c)
-    return [f"c{root(i)}" for i in range(n)]
 
 
 def from_pairs(source_id: str, path: Path, limit: int, rng: np.random.Generator) -> MapItems:

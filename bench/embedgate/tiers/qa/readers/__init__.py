@@ -2,23 +2,32 @@
 
 A reader has an `id`, a `fingerprint` (what makes its answers differ: weights hash, decoding
 settings, endpoint + model) and ``answer(requests, encode) -> list[str]``. `encode` is the
-embedder of the run (extractive readers use it; generative readers ignore it).
+embedder of the run (extractive readers use it; generative readers ignore it). Reader types
+are registered by the composition root (`run/catalog.py`) with `register_reader`.
 """
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from embedgate.infra.errors import InfraError
+from embedgate.infra.registry import Registry
 from embedgate.tiers.qa.gencache import GenerationCache
 from embedgate.tiers.qa.readers.base import Reader
 
-# type → "module:factory", imported only when used (transformers is heavy).
-_FACTORIES: dict[str, str] = {
-    "extractive": "embedgate.tiers.qa.readers.extractive:ExtractiveReader",
-    "llm": "embedgate.tiers.qa.readers.llm:LlmReader",
-    "openai-compatible": "embedgate.tiers.qa.readers.openai_compat:OpenAIReader",
-}
+
+class ReaderFactory(Protocol):
+    """Constructs (does not load) a reader from its validated spec."""
+
+    def __call__(self, spec: Any, where: str, base_dir: Path,
+                 cache: GenerationCache) -> Reader: ...
+
+
+READERS: Registry[ReaderFactory] = Registry("reader")
+
+
+def register_reader(kind: str, factory: ReaderFactory) -> None:
+    READERS.register(kind, factory)
 
 
 def build_reader(spec: Any, where: str, base_dir: Path, cache_path: Path | None) -> Reader:
@@ -27,8 +36,9 @@ def build_reader(spec: Any, where: str, base_dir: Path, cache_path: Path | None)
     Generative readers with `cache: true` get their own handle on the cache file at
     `cache_path` (so hit counts are per reader); others cache in memory only.
     """
-    module, attr = _FACTORIES[spec.type].split(":")
-    factory = getattr(importlib.import_module(module), attr)
+    factory = READERS.get(spec.type)
+    if factory is None:  # the schema admits the type, so nothing registered it
+        raise InfraError(f'reader type "{spec.type}" is not registered; '
+                         "embedgate.run.catalog.install() registers the built-in readers")
     cache = GenerationCache(cache_path if getattr(spec, "cache", False) else None)
-    reader: Reader = factory(spec, where, base_dir, cache)
-    return reader
+    return factory(spec, where, base_dir, cache)
