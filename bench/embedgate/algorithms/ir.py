@@ -123,22 +123,40 @@ def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def per_query(metrics: Iterable[MetricSpec], qrels: Qrels, run: Run) -> dict[str, dict[str, float]]:
-    """Per-query values {metric name: {qid: value}} for every judged query.
+class Evaluator:
+    """Metrics parsed once and one ir-measures evaluator over one qrels, reused for every run
+    scored against them (as ``ir_measures.evaluator`` is meant to be: its qrels are indexed
+    once). A tier builds one per dataset in `prepare`.
 
-    pytrec_eval skips queries absent from the run; a judged query that retrieved nothing
-    scores 0 here rather than vanishing from the average.
+    >>> ev = Evaluator([parse_metric("RR@10")], {"q1": {"d2": 1}})
+    >>> ev.per_query({"q1": {"d1": 2.0, "d2": 1.0}})
+    {'RR@10': {'q1': 0.5}}
     """
-    specs = list(metrics)
-    out: dict[str, dict[str, float]] = {m.name: {} for m in specs}
-    by_measure = {str(m.measure): m.name for m in specs}
-    evaluator = ir_measures.evaluator([m.measure for m in specs], dict(qrels))
-    for row in evaluator.iter_calc(dict(run)):
-        out[by_measure[str(row.measure)]][row.query_id] = float(row.value)
-    for values in out.values():
-        for qid in qrels:
-            values.setdefault(qid, 0.0)
-    return out
+
+    def __init__(self, specs: Iterable[MetricSpec], qrels: Qrels) -> None:
+        self.specs = tuple(specs)
+        self.qrels = qrels
+        self._by_measure = {str(m.measure): m.name for m in self.specs}
+        self._evaluator = ir_measures.evaluator([m.measure for m in self.specs], dict(qrels))
+
+    def per_query(self, run: Run) -> dict[str, dict[str, float]]:
+        """Per-query values {metric name: {qid: value}} for every judged query.
+
+        pytrec_eval skips queries absent from the run; a judged query that retrieved nothing
+        scores 0 here rather than vanishing from the average.
+        """
+        out: dict[str, dict[str, float]] = {m.name: {} for m in self.specs}
+        for row in self._evaluator.iter_calc(dict(run)):
+            out[self._by_measure[str(row.measure)]][row.query_id] = float(row.value)
+        for values in out.values():
+            for qid in self.qrels:
+                values.setdefault(qid, 0.0)
+        return out
+
+
+def per_query(metrics: Iterable[MetricSpec], qrels: Qrels, run: Run) -> dict[str, dict[str, float]]:
+    """`Evaluator.per_query` for one run (build an `Evaluator` to score several)."""
+    return Evaluator(metrics, qrels).per_query(run)
 
 
 def mean(values: Mapping[str, float]) -> float:

@@ -25,9 +25,7 @@ import numpy as np
 
 from embedgate.suite import OpenAICompatibleSpec
 from embedgate.infra.errors import InfraError, InputError
-from embedgate.infra.http_client import (
-    ClientConfig, JsonHttpClient, RequestBudget, RetryPolicy, is_loopback,
-)
+from embedgate.infra.http_client import JsonHttpClient, is_loopback
 from embedgate.embedders.registry import BuildEnv
 from embedgate.embedders.base import EmbedderInfo, Role, l2_normalise
 
@@ -92,12 +90,7 @@ def endpoint_path(base_url: str) -> str:
 
 def client_for(spec: OpenAICompatibleSpec) -> JsonHttpClient:
     """A JSON client with the spec's timeouts, retries, concurrency and request budget."""
-    retry = RetryPolicy(max_attempts=spec.max_retries + 1, base_delay_s=spec.backoff_s,
-                        max_retry_after_s=spec.max_retry_after_s, max_total_s=spec.max_call_s)
-    config = ClientConfig(base_url=spec.base_url, api_key_env=spec.api_key_env,
-                          timeout_s=spec.timeout_s, max_concurrency=spec.max_concurrency,
-                          retry=retry, user_agent="embedgate-embeddings/1")
-    return JsonHttpClient(config, budget=RequestBudget(spec.request_budget))
+    return spec.client(user_agent="embedgate-embeddings/1")
 
 
 class OpenAICompatibleEmbedder:

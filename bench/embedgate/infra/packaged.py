@@ -9,7 +9,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.errors import InputError, unknown
 
 PREFIX = "packaged:"
 
@@ -51,8 +51,7 @@ def resolve(ref: str) -> Path:
     alias = ref[len(PREFIX):]
     entry = PACKAGED.get(alias)
     if entry is None:
-        raise InputError(f'unknown packaged model "{alias}"{did_you_mean(alias, PACKAGED)}; '
-                         f"available: {', '.join(PACKAGED)}")
+        raise InputError(unknown("packaged model", alias, PACKAGED, "available"))
     root = package_dir(entry.module)
     if root is None:
         raise InputError(f'packaged model "{alias}" needs its package: '

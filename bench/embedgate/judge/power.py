@@ -15,7 +15,7 @@ import numpy as np
 
 from embedgate.algorithms.power import PowerAnalysis, analyse, check_levels
 from embedgate.algorithms.stats import paired_arrays
-from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.errors import InputError, unknown
 from embedgate.results.schema import RunResult
 
 
@@ -84,8 +84,7 @@ def board_powers(run: RunResult, tier: str, dataset: str, metric: str, base: str
 def check_choice(value: str, known: list[str], what: str, where: str) -> str:
     """``value`` when it is one of ``known``; otherwise one line with the closest name."""
     if value not in known:
-        raise InputError(f'{where}: unknown {what} "{value}"{did_you_mean(value, known)}; '
-                         f"the results hold: {', '.join(known) or 'none'}")
+        raise InputError(f"{where}: " + unknown(what, value, known, "the results hold"))
     return value
 
 

@@ -22,7 +22,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from embedgate.suite import Ident, PairSource, Seed, Spec, load_mapping, validate
-from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.errors import InputError, did_you_mean, unknown
 from embedgate.suite.yamlsrc import Loc, YamlDoc
 
 
@@ -317,5 +317,5 @@ def _check_stage_kinds(doc: YamlDoc) -> None:
         if isinstance(item, dict) and item.get("kind") not in STAGE_KINDS:
             kind = str(item.get("kind"))
             loc: Loc = ("stages", i, "kind") if "kind" in item else ("stages", i)
-            raise InputError(f'{doc.where(loc)}: unknown stage kind "{kind}"'
-                             f"{did_you_mean(kind, STAGE_KINDS)}; available: {', '.join(STAGE_KINDS)}")
+            raise InputError(f"{doc.where(loc)}: "
+                             + unknown("stage kind", kind, STAGE_KINDS, "available"))

@@ -12,7 +12,6 @@ import numpy as np
 from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InfraError, InputError
 from embedgate.infra.hashing import weights_sha256
-from embedgate.infra.http_client import ClientConfig, JsonHttpClient, RequestBudget, RetryPolicy
 from embedgate.suite import RerankEndpointSpec, RerankSpec
 from embedgate.embedders.st import check_model_dir, model_path
 from embedgate.recipes.recipe import load_recipe
@@ -93,12 +92,7 @@ class EndpointScorer:
     """`POST {base_url}/v1/rerank` per query, requests in parallel up to max_concurrency."""
 
     def __init__(self, spec: RerankEndpointSpec) -> None:
-        retry = RetryPolicy(max_attempts=spec.max_retries + 1, base_delay_s=spec.backoff_s,
-                            max_retry_after_s=spec.max_retry_after_s, max_total_s=spec.max_call_s)
-        config = ClientConfig(base_url=spec.base_url, api_key_env=spec.api_key_env,
-                              timeout_s=spec.timeout_s, max_concurrency=spec.max_concurrency,
-                              retry=retry, user_agent="embedgate-rerank/1")
-        self.client = JsonHttpClient(config, budget=RequestBudget(spec.request_budget))
+        self.client = spec.client(user_agent="embedgate-rerank/1")
         self.model = spec.model
         self.path = "rerank" if spec.base_url.rstrip("/").endswith("/v1") else "v1/rerank"
         self.description = {"name": spec.model, "backend": "http /v1/rerank",

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from embedgate.infra.errors import did_you_mean
+from embedgate.infra.errors import unknown
 from embedgate.algorithms.ir import parse_metric
 
 
@@ -46,5 +46,4 @@ def require_known(refs: list[str] | None, known: set[str], what: str) -> None:
     """Every reference names a declared id, with a did-you-mean and the declared ones."""
     for ref in refs or []:
         if ref not in known:
-            raise ValueError(f'unknown {what} "{ref}"{did_you_mean(ref, known)}; '
-                             f"declared: {', '.join(sorted(known)) or 'none'}")
+            raise ValueError(unknown(what, ref, sorted(known)))

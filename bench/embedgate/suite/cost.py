@@ -17,7 +17,7 @@ import math
 
 from pydantic import Field, field_validator
 
-from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.errors import InputError, check_known
 from embedgate.suite.base import Spec
 from embedgate.suite.yamlsrc import YamlDoc
 
@@ -60,17 +60,10 @@ def check_cost(cost: CostSpec | None, embedders: dict[str, str], datasets: list[
     """
     if cost is None:
         return
-    known = sorted(embedders)
-    for ident in cost.embedders:
-        if ident not in embedders:
-            raise InputError(f"{doc.where(('cost', 'embedders', ident))}: cost.embedders: "
-                             f'unknown embedder "{ident}"{did_you_mean(ident, known)}; '
-                             f"declared: {', '.join(known)}")
-    for j, ref in enumerate(cost.datasets or []):
-        if ref not in datasets:
-            raise InputError(f"{doc.where(('cost', 'datasets', j))}: cost.datasets: unknown "
-                             f'dataset "{ref}"{did_you_mean(ref, datasets)}; declared: '
-                             f"{', '.join(datasets) or 'none'}")
+    check_known(cost.embedders, sorted(embedders), "embedder",
+                lambda _, ref: f"{doc.where(('cost', 'embedders', ref))}: cost.embedders")
+    check_known(cost.datasets or [], datasets, "dataset",
+                lambda j, _: f"{doc.where(('cost', 'datasets', j))}: cost.datasets")
     if not datasets:
         raise InputError(f"{doc.where(('cost',))}: cost: needs a corpus to price; declare one "
                          "under datasets:")

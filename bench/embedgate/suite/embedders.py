@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from embedgate.suite.base import Ident, Spec
+from embedgate.suite.http import HttpEndpointSpec
 
 
 class SentenceTransformersSpec(Spec):
@@ -37,32 +38,18 @@ class OnnxSpec(Spec):
     batch_size: int | None = Field(default=None, gt=0, le=4096)
 
 
-class OpenAICompatibleSpec(Spec):
+class OpenAICompatibleSpec(HttpEndpointSpec):
     """Any server speaking OpenAI's ``POST /v1/embeddings``: hosted vendors or local servers.
-
-    `api_key_env` names the environment variable that holds the key; the key itself never
-    appears in a suite, a result or a log.
-    """
+    Endpoint settings (base_url, api_key_env, timeouts, retries, budget): `HttpEndpointSpec`."""
 
     id: str = Ident
     kind: Literal["openai-compatible"]
-    base_url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$")  # .../v1 or the server root
-    model: str = Field(min_length=1)
-    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     dimensions: int | None = Field(default=None, gt=0, le=65536)
     query_prefix: str = ""
     passage_prefix: str = ""
     # Provider limits (OpenAI: 2,048 inputs, 300k tokens); tokens are estimated client-side.
     max_inputs_per_request: int = Field(default=128, gt=0, le=4096)
     max_tokens_per_request: int = Field(default=100_000, gt=0, le=10_000_000)
-    max_concurrency: int = Field(default=4, gt=0, le=64)
-    timeout_s: float = Field(default=60.0, gt=0, le=3600)
-    max_retries: int = Field(default=5, ge=0, le=20)
-    backoff_s: float = Field(default=0.5, gt=0, le=60)
-    max_retry_after_s: float = Field(default=60.0, ge=0, le=3600)
-    max_call_s: float = Field(default=600.0, gt=0, le=86400)  # one request incl. its retries
-    # HTTP requests this embedder may send in one run, retries and the probe included.
-    request_budget: int = Field(default=2000, gt=0, le=10_000_000)
     extra_body: dict[str, Any] = Field(default_factory=dict)  # merged into every request
     # Per-role request fields, e.g. {query: {input_type: query}, passage: {input_type: passage}}.
     role_body: dict[Literal["query", "passage"], dict[str, Any]] = Field(default_factory=dict)
@@ -188,21 +175,12 @@ class HybridSpec(Spec):
         return value
 
 
-class RerankEndpointSpec(Spec):
+class RerankEndpointSpec(HttpEndpointSpec):
     """A reranking server speaking the common ``POST /v1/rerank`` shape (Cohere, Jina, vLLM,
     infinity, `embedgate serve-rerank`): {model, query, documents, top_n} ->
     {results: [{index, relevance_score}]}. The key comes from `api_key_env` only."""
 
-    base_url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$")  # .../v1 or the server root
-    model: str = Field(min_length=1)
-    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    max_concurrency: int = Field(default=4, gt=0, le=64)
-    timeout_s: float = Field(default=60.0, gt=0, le=3600)
-    max_retries: int = Field(default=5, ge=0, le=20)
-    backoff_s: float = Field(default=0.5, gt=0, le=60)
-    max_retry_after_s: float = Field(default=60.0, ge=0, le=3600)
-    max_call_s: float = Field(default=600.0, gt=0, le=86400)
-    request_budget: int = Field(default=20_000, gt=0, le=10_000_000)
+    request_budget: int = Field(default=20_000, gt=0, le=10_000_000)  # a request per query
 
 
 class RerankSpec(Spec):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.errors import InputError, check_known, did_you_mean, unknown
 from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
 from embedgate.suite.base import Ident, Seed, Spec
 from embedgate.suite.cost import CostSpec, check_cost
@@ -141,12 +141,8 @@ def _check_references(suite: Suite, doc: YamlDoc) -> None:
     for name, tier in suite.tiers.enabled():
         for key in declared:
             known = declared[key]
-            for j, ref in enumerate(getattr(tier, key, None) or []):
-                if ref not in known:
-                    raise InputError(
-                        f"{doc.where(('tiers', name, key, j))}: tiers.{name}.{key}: unknown "
-                        f'{key[:-1]} "{ref}"{did_you_mean(ref, known)}; declared: '
-                        f"{', '.join(sorted(known)) or 'none'}")
+            check_known(getattr(tier, key, None) or [], sorted(known), key[:-1],
+                        lambda j, _: f"{doc.where(('tiers', name, key, j))}: tiers.{name}.{key}")
 
 
 def _check_onnx_sources(suite: Suite, doc: YamlDoc) -> None:
@@ -219,10 +215,9 @@ def _check_gates(suite: Suite, doc: YamlDoc) -> None:
                 ("versus", gate.versus, embedders)]
         for key, ref, known in refs:
             if ref is not None and ref not in known:
-                raise InputError(f"{doc.where(('gates', i, key))}: gates[{i}].{key}: unknown "
-                                 f'{"embedder" if key == "versus" else key} "{ref}"'
-                                 f"{did_you_mean(ref, known)}; declared: "
-                                 f"{', '.join(sorted(known)) or 'none'}")
+                what = "embedder" if key == "versus" else key
+                raise InputError(f"{doc.where(('gates', i, key))}: gates[{i}].{key}: "
+                                 + unknown(what, ref, sorted(known)))
         if gate.label in seen:
             raise InputError(f"{doc.where(('gates', i))}: duplicate gate name \"{gate.label}\"; "
                              "give each gate a distinct `name`")
@@ -242,9 +237,9 @@ def _check_kinds(doc: YamlDoc) -> None:
         if isinstance(item, dict) and "kind" in item and item["kind"] not in known:
             kind = str(item["kind"])
             raise InputError(
-                f"{doc.where(('embedders', i, 'kind'))}: unknown embedder kind \"{kind}\""
-                f"{did_you_mean(kind, known)}; available: {', '.join(known)} (plugins register "
-                "kinds under the entry-point group embedgate.embedders)")
+                f"{doc.where(('embedders', i, 'kind'))}: "
+                + unknown("embedder kind", kind, known, "available")
+                + " (plugins register kinds under the entry-point group embedgate.embedders)")
 
 
 def _check_plugin_params(suite: Suite, doc: YamlDoc) -> None:

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from embedgate.infra.errors import did_you_mean
+from embedgate.infra.errors import unknown
 from embedgate.suite.base import Ident, Spec, TierSpec, require_known, require_unique
+from embedgate.suite.http import HttpEndpointSpec
 
 
 class QASource(Spec):
@@ -88,19 +89,13 @@ class LlmReaderSpec(_GenerativeReaderSpec):
     max_new_tokens: int = Field(default=24, gt=0, le=2048)
 
 
-class OpenAIReaderSpec(_GenerativeReaderSpec):
+class OpenAIReaderSpec(_GenerativeReaderSpec, HttpEndpointSpec):
     """A chat-completions endpoint; the key is read from the environment variable named here."""
 
     type: Literal["openai-compatible"]
-    base_url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$")
-    model: str = Field(min_length=1)
-    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     max_tokens: int = Field(default=64, gt=0, le=32768)
-    timeout_s: float = Field(default=60.0, gt=0, le=3600)
     max_retries: int = Field(default=3, ge=0, le=20)
-    backoff_s: float = Field(default=0.5, gt=0, le=60)
-    max_concurrency: int = Field(default=4, gt=0, le=64)
-    request_budget: int = Field(default=2000, gt=0, le=10_000_000)
+    max_call_s: float = Field(default=300.0, gt=0, le=86400)
 
 
 READER_TYPES = ("extractive", "llm", "openai-compatible")
@@ -110,8 +105,7 @@ def _known_reader_type(value: Any) -> Any:
     """An unknown reader type gets the list of known ones (pydantic's union message is opaque)."""
     kind = value.get("type") if isinstance(value, dict) else None
     if isinstance(value, dict) and kind not in READER_TYPES:
-        raise ValueError(f'unknown reader type "{kind}"{did_you_mean(str(kind), READER_TYPES)};'
-                         f" available: {', '.join(READER_TYPES)}")
+        raise ValueError(unknown("reader type", str(kind), READER_TYPES, "available"))
     return value
 
 

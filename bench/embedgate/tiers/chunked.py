@@ -25,7 +25,7 @@ from embedgate.algorithms.chunk_rank import clause_hit, depth_for, rank_document
 from embedgate.algorithms.chunking import (
     Span, Tokenizer, char_spans, clause_spans, fallback_tokens, sentence_spans, token_spans,
 )
-from embedgate.algorithms.ir import mean, parse_metric, per_query
+from embedgate.algorithms.ir import Evaluator, mean, parse_metric
 from embedgate.algorithms.search import exact_search, trec_lines
 from embedgate.algorithms.stats import bootstrap_ci
 from embedgate.embedders.base import Embedder
@@ -107,7 +107,8 @@ def tokenizer_of(embedder: Embedder) -> tuple[Tokenizer, str]:
 
 
 def sweep(embedder: Embedder, unit: ChunkedUnit, params: RetrievalTier, ctx: RunContext,
-          query_vecs: np.ndarray, reference: dict[str, dict[str, float]]) -> SweepOutput:
+          query_vecs: np.ndarray, reference: dict[str, dict[str, float]],
+          evaluator: Evaluator) -> SweepOutput:
     """Every strategy's rows, per-query values, details and TREC run."""
     spec = params.chunking
     assert spec is not None
@@ -122,19 +123,19 @@ def sweep(embedder: Embedder, unit: ChunkedUnit, params: RetrievalTier, ctx: Run
                                        "n_queries": len(unit.clauses.clauses),
                                        "n_rows_unknown_query": unit.clauses.n_rows_unknown_query}
     for s in spec.strategies:
-        _one(embedder, unit, params, ctx, query_vecs, reference, s, tokenize, out)
+        _one(embedder, unit, params, ctx, query_vecs, reference, s, tokenize, out, evaluator)
     return out
 
 
 def _one(embedder: Embedder, unit: ChunkedUnit, params: RetrievalTier, ctx: RunContext,
          query_vecs: np.ndarray, reference: dict[str, dict[str, float]], s: ChunkStrategy,
-         tokenize: Tokenizer, out: SweepOutput) -> None:
+         tokenize: Tokenizer, out: SweepOutput, evaluator: Evaluator) -> None:
     data, eid = unit.collection, embedder.info.id
     chunks = chunk_collection(data.doc_texts, s, tokenize)
     vecs = ctx.encode(embedder, chunks.texts, "passage")
     qids = list(data.queries)
     run_dict, depth = _search(chunks, vecs, query_vecs, qids, data.doc_ids, s, params.top_k)
-    values = per_query([parse_metric(m) for m in params.metrics], data.qrels, run_dict)
+    values = evaluator.per_query(run_dict)
     if unit.clauses is not None:
         values[CLAUSE_HIT] = _clause_hits(unit.clauses, data, chunks, vecs, query_vecs, qids)
     info: dict[str, Any] = {

@@ -31,7 +31,7 @@ from embedgate.algorithms.ir import mean, parse_metric, per_query
 from embedgate.algorithms.search import exact_search, to_run
 from embedgate.algorithms.stats import bootstrap_ci
 from embedgate.embedders.base import Embedder
-from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.errors import InputError, check_known, unknown
 from embedgate.inputs.beir import Collection
 from embedgate.results.schema import MetricRow, PerQuery, TierResult
 from embedgate.suite import LoadedSuite
@@ -55,15 +55,11 @@ def prepare(params: ParityTier, loaded: LoadedSuite,
         for key in ("reference", "candidate"):
             eid = getattr(pair, key)
             if eid not in known:
-                raise InputError(f'{loaded.where(("tiers", "parity", "pairs", i, key))}: unknown '
-                                 f'embedder "{eid}"{did_you_mean(eid, known)}; declared: '
-                                 f'{", ".join(known)}')
+                raise InputError(f'{loaded.where(("tiers", "parity", "pairs", i, key))}: '
+                                 + unknown("embedder", eid, known))
     ids = params.datasets or list(datasets)
-    for j, did in enumerate(ids):
-        if did not in datasets:
-            raise InputError(f'{loaded.where(("tiers", "parity", "datasets", j))}: unknown '
-                             f'dataset "{did}"{did_you_mean(did, list(datasets))}; declared: '
-                             f'{", ".join(datasets) or "none"}')
+    check_known(ids, datasets, "dataset",
+                lambda j, _: loaded.where(("tiers", "parity", "datasets", j)))
     if not ids:
         raise InputError(f'{loaded.where(("tiers", "parity"))}: the parity tier compares '
                          "rankings on a dataset; declare one under datasets:")

@@ -8,12 +8,11 @@ measurable on this data.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from embedgate.algorithms.ir import MetricSpec, mean, per_query
+from embedgate.algorithms.ir import Evaluator, MetricSpec, mean
 from embedgate.algorithms.search import to_run
 from embedgate.algorithms.stats import bootstrap_ci, paired_test, percentiles
 from embedgate.embedders.base import Ranking
@@ -22,14 +21,15 @@ from embedgate.inputs.beir import Collection
 ALPHA = 0.05
 
 
-def pipeline_details(ranking: Ranking, specs: Sequence[MetricSpec], data: Collection,
+def pipeline_details(ranking: Ranking, evaluator: Evaluator, data: Collection,
                      qids: list[str], values: dict[str, dict[str, float]],
                      seed: int) -> dict[str, Any]:
     out: dict[str, Any] = {"settings": ranking.settings, "stages": stage_latency(ranking),
                            "counts": ranking.counts}
     if not ranking.inputs:
         return out
-    inputs = {name: per_query(specs, data.qrels, to_run(qids, data.doc_ids, r.scores, r.idx))
+    specs = evaluator.specs
+    inputs = {name: evaluator.per_query(to_run(qids, data.doc_ids, r.scores, r.idx))
               for name, r in ranking.inputs.items()}
     out["inputs"] = {name: {m: mean(v) for m, v in vals.items()} for name, vals in inputs.items()}
     out["vs_best_input"] = {s.name: _versus_best(s, values[s.name], inputs, seed) for s in specs}

@@ -7,6 +7,7 @@ index's recall@top_k against exact search, on a sample of queries, is reported a
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from embedgate.inputs.beir import Collection
 from embedgate.tiers.drilldown import drilldown
 from embedgate.embedders.base import Embedder, Retriever
 from embedgate.algorithms.search import SearchOutcome, search, to_run, trec_lines
-from embedgate.algorithms.ir import mean, parse_metric, per_query
+from embedgate.algorithms.ir import Evaluator, MetricSpec, mean, parse_metric
 from embedgate.results.schema import MetricRow, PerQuery, TierResult
 from embedgate.tiers import Unit
 from embedgate.tiers.pipeline_check import pipeline_details
@@ -26,25 +27,52 @@ TIER = "retrieval"
 ACCEPTS_RETRIEVERS = True  # BM25 / hybrid systems rank the collection themselves
 
 
-def prepare(params: RetrievalTier, loaded: object, datasets: dict[str, Collection]) -> list[Unit]:
-    """Each dataset's collection; with `chunking`, with its clause qrels read and checked."""
+@dataclass(frozen=True)
+class RetrievalUnit:
+    """One dataset as the tier judges it: the collection, the suite's metrics parsed once with
+    one ir-measures evaluator on its qrels (every embedder reuses it), and with `chunking`
+    its clause qrels."""
+
+    collection: Collection
+    evaluator: Evaluator
+    chunked: ChunkedUnit | None = None
+
+
+def prepare(params: RetrievalTier, loaded: object,
+            datasets: dict[str, Collection]) -> list[Unit]:
+    """Each dataset's unit; with `chunking`, with its clause qrels read and checked."""
+    specs = [parse_metric(m) for m in params.metrics]  # once per run, not per embedder
     ids = params.datasets or list(datasets)
-    if params.chunking is not None:
-        return [(did, prepare_unit(datasets[did], params.chunking)) for did in ids]
-    return [(did, datasets[did]) for did in ids]
+    return [(did, _unit(datasets[did], specs, params)) for did in ids]
 
 
-def run(embedder: Embedder, data: Collection | ChunkedUnit, params: RetrievalTier,
-        ctx: RunContext) -> TierResult:
+def _unit(coll: Collection, specs: list[MetricSpec], params: RetrievalTier) -> RetrievalUnit:
+    chunked = prepare_unit(coll, params.chunking) if params.chunking is not None else None
+    return RetrievalUnit(coll, Evaluator(specs, coll.qrels), chunked)
+
+
+def as_unit(data: RetrievalUnit | ChunkedUnit | Collection, params: RetrievalTier) -> RetrievalUnit:
+    """A prepared unit as is; a bare collection (or chunked unit) of a direct caller gets one."""
+    if isinstance(data, RetrievalUnit):
+        return data
+    specs = [parse_metric(m) for m in params.metrics]
+    if isinstance(data, ChunkedUnit):
+        return RetrievalUnit(data.collection, Evaluator(specs, data.collection.qrels), data)
+    return RetrievalUnit(data, Evaluator(specs, data.qrels))
+
+
+def run(embedder: Embedder, data: RetrievalUnit | ChunkedUnit | Collection,
+        params: RetrievalTier, ctx: RunContext) -> TierResult:
     """Rank the whole corpus for every evaluated query and score the ranking.
 
     Every judged query of the split is scored; one that retrieves nothing scores 0. With
     `chunking`, each strategy's rows follow (tiers/chunked.py); retrieval systems without
     vectors are judged on whole documents only.
     """
-    unit, data = (data, data.collection) if isinstance(data, ChunkedUnit) else (None, data)
+    judged = as_unit(data, params)
+    unit, data, evaluator = judged.chunked, judged.collection, judged.evaluator
     if isinstance(embedder, Retriever):
-        return run_retriever(embedder, data, params, ctx)
+        return run_retriever(embedder, data, params, ctx, evaluator)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     doc_vecs = ctx.encode(embedder, data.doc_texts, "passage")
@@ -62,18 +90,19 @@ def run(embedder: Embedder, data: Collection | ChunkedUnit, params: RetrievalTie
         row, pq, details["index_recall"] = _recall_rows(found, qids, embedder.info.id, data.id,
                                                         params.top_k)
         extra_rows.append((row, pq))
-    values = _evaluate(params, data, run_dict, timings)
-    result = _scored(embedder.info.id, data, params, run_dict, values, details, timings, extra_rows)
+    values = _evaluate(evaluator, run_dict, timings)
+    result = _scored(embedder.info.id, data, params, evaluator, run_dict, values, details,
+                     timings, extra_rows)
     return result if unit is None else _with_sweep(result, embedder, unit, params, ctx,
-                                                   query_vecs, values)
+                                                   query_vecs, values, evaluator)
 
 
 def _with_sweep(result: TierResult, embedder: Embedder, unit: ChunkedUnit, params: RetrievalTier,
-                ctx: RunContext, query_vecs: np.ndarray, values: dict[str, dict[str, float]]
-                ) -> TierResult:
+                ctx: RunContext, query_vecs: np.ndarray, values: dict[str, dict[str, float]],
+                evaluator: Evaluator) -> TierResult:
     """The unchunked result plus the chunking sweep's rows, details and TREC runs."""
     t0 = time.perf_counter()
-    out = sweep(embedder, unit, params, ctx, query_vecs, values)
+    out = sweep(embedder, unit, params, ctx, query_vecs, values, evaluator)
     return result.model_copy(update={
         "metrics": [*result.metrics, *out.rows], "per_query": [*result.per_query, *out.per_query],
         "details": {**result.details, "chunking": out.details},
@@ -82,7 +111,7 @@ def _with_sweep(result: TierResult, embedder: Embedder, unit: ChunkedUnit, param
 
 
 def run_retriever(system: Retriever, data: Collection, params: RetrievalTier,
-                  ctx: RunContext) -> TierResult:
+                  ctx: RunContext, evaluator: Evaluator) -> TierResult:
     """A retrieval system ranks the collection itself; a pipeline's inputs are scored too."""
     t0 = time.perf_counter()
     qids = list(data.queries)
@@ -90,28 +119,28 @@ def run_retriever(system: Retriever, data: Collection, params: RetrievalTier,
                               params.top_k, ctx)
     run_dict = to_run(qids, data.doc_ids, ranking.scores, ranking.idx)
     timings = {"retrieve_s": time.perf_counter() - t0}
-    values = _evaluate(params, data, run_dict, timings)
-    specs = [parse_metric(m) for m in params.metrics]
+    values = _evaluate(evaluator, run_dict, timings)
     details: dict[str, object] = {
         "search": system.info.name,
-        "pipeline": pipeline_details(ranking, specs, data, qids, values, ctx.seed)}
-    return _scored(system.info.id, data, params, run_dict, values, details, timings, [])
+        "pipeline": pipeline_details(ranking, evaluator, data, qids, values, ctx.seed)}
+    return _scored(system.info.id, data, params, evaluator, run_dict, values, details, timings,
+                   [])
 
 
-def _evaluate(params: RetrievalTier, data: Collection, run_dict: dict[str, dict[str, float]],
+def _evaluate(evaluator: Evaluator, run_dict: dict[str, dict[str, float]],
               timings: dict[str, float]) -> dict[str, dict[str, float]]:
     t0 = time.perf_counter()
-    values = per_query([parse_metric(m) for m in params.metrics], data.qrels, run_dict)
+    values = evaluator.per_query(run_dict)
     timings["evaluate_s"] = time.perf_counter() - t0
     return values
 
 
-def _scored(eid: str, data: Collection, params: RetrievalTier,
+def _scored(eid: str, data: Collection, params: RetrievalTier, evaluator: Evaluator,
             run_dict: dict[str, dict[str, float]], values: dict[str, dict[str, float]],
             extra: dict[str, object], timings: dict[str, float],
             extra_rows: list[tuple[MetricRow, PerQuery]]) -> TierResult:
     """Metric rows, per-query values, details and the TREC run of one ranking."""
-    specs = [parse_metric(m) for m in params.metrics]
+    specs = evaluator.specs
     rows = [MetricRow(embedder=eid, tier=TIER, dataset=data.id, metric=s.name,
                       value=mean(values[s.name]), higher_is_better=s.higher_is_better,
                       n_queries=len(values[s.name])) for s in specs]

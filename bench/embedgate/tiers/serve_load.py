@@ -25,7 +25,7 @@ from typing import Any
 
 from embedgate.embedders.load.configs import LoadPlan, ServerConfig, run_load, sweep
 from embedgate.embedders.load.driver import Target, is_loopback
-from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.errors import InputError, unknown
 from embedgate.inputs.beir import Collection
 from embedgate.results.schema import MetricRow, TierResult
 from embedgate.suite import LoadedSuite, OpenAICompatibleSpec
@@ -58,8 +58,8 @@ def prepare(params: LoadTier, loaded: LoadedSuite,
         raise InputError(f'{loaded.where(("tiers", TIER))}: the load tier draws queries from '
                          "a dataset; declare one under datasets:")
     if did not in datasets:
-        raise InputError(f'{loaded.where(("tiers", TIER, "dataset"))}: unknown dataset "{did}"'
-                         f'{did_you_mean(did, list(datasets))}; declared: {", ".join(datasets)}')
+        raise InputError(f'{loaded.where(("tiers", TIER, "dataset"))}: '
+                         + unknown("dataset", did, datasets))
     if not datasets[did].queries:
         raise InputError(f'{loaded.where(("tiers", TIER, "dataset"))}: dataset "{did}" has no '
                          "queries; the load tier sends them, pick one with queries")

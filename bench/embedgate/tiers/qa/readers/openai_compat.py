@@ -14,7 +14,7 @@ from typing import Any
 
 from embedgate.suite import OpenAIReaderSpec
 from embedgate.infra.errors import InfraError
-from embedgate.infra.http_client import ClientConfig, JsonHttpClient, RequestBudget, RetryPolicy
+from embedgate.infra.http_client import JsonHttpClient
 from embedgate.tiers.qa.gencache import GenerationCache
 from embedgate.tiers.qa.readers.base import (
     CachedGenerator, EncodeTexts, Messages, ReadRequest, clean_answer, render_messages,
@@ -23,11 +23,7 @@ from embedgate.tiers.qa.readers.base import (
 
 def client_for(spec: OpenAIReaderSpec) -> JsonHttpClient:
     """The HTTP client a spec describes (raises InputError when the key variable is unset)."""
-    retry = RetryPolicy(max_attempts=spec.max_retries + 1, base_delay_s=spec.backoff_s)
-    config = ClientConfig(base_url=spec.base_url, api_key_env=spec.api_key_env,
-                          timeout_s=spec.timeout_s, max_concurrency=spec.max_concurrency,
-                          retry=retry)
-    return JsonHttpClient(config, budget=RequestBudget(spec.request_budget))
+    return spec.client(user_agent="embedgate-http/1")
 
 
 class OpenAIReader:
