@@ -35,3 +35,33 @@ def test_layout_check_catches_an_upward_import(tmp_path) -> None:
             "embedgate/infra/errors.py:1: embedgate.infra.errors -> embedgate.cli.entry"]
     finally:
         layout.ROOT = old
+
+
+def test_layout_check_catches_climbing_strings_and_report_reading_tiers(tmp_path) -> None:
+    """An import string naming an upper floor, and a report module importing a tier, fail."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import layout
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    pkg = tmp_path / "embedgate"
+    files = {"embedders/registry.py": 'KINDS = {"recipe": "embedgate.recipes.embedder:Recipe"}\n',
+             "recipes/embedder.py": "", "tiers/space.py": "",
+             "report/space.py": "from embedgate.tiers.space import x\n"}
+    for rel, body in files.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).parent.joinpath("__init__.py").write_text("")
+        (pkg / rel).write_text(body)
+    (pkg / "__init__.py").write_text("")
+    old = layout.ROOT
+    layout.ROOT = tmp_path
+    try:
+        mods = layout.load()
+        assert layout.climbing_strings(mods) == [
+            'embedgate/embedders/registry.py:1: embedgate.embedders.registry names '
+            '"embedgate.recipes.embedder"']
+        assert layout.results_only(mods) == [
+            "embedgate/report/space.py:1: embedgate.report.space -> embedgate.tiers.space "
+            "(reads results only)"]
+    finally:
+        layout.ROOT = old

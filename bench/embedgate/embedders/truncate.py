@@ -1,6 +1,6 @@
 """`kind: truncate`: the first `dim` dimensions of another embedder's vectors, re-normalised.
 
-Matryoshka training (recipes: `matryoshka_dims`) makes a prefix of the vector an embedding of
+Matryoshka training (a fine-tune's `matryoshka_dims`) makes a prefix of the vector an embedding of
 its own; this kind judges that prefix like any other embedder. The source is built lazily
 from its own spec, and the encode pipeline asks it for the full vectors through the cache
 (`derived_from`), so a truncated view of an embedder that already ran costs no encoding.

@@ -269,7 +269,7 @@ class CompressionTier(TierSpec):
 
 
 class Tiers(Spec):
-    """One optional field per tier; the runner finds each tier's module by field name."""
+    """One optional field per tier; the catalog registers each tier's module under its field name."""
 
     retrieval: RetrievalTier | None = None
     intent: IntentTier | None = None
