@@ -10,7 +10,9 @@ import time
 
 import numpy as np
 
-from embedgate.suite import IndexSpec, RetrievalTier
+from embedgate.infra.errors import InputError
+from embedgate.suite import IndexSpec, LoadedSuite, RetrievalTier
+from embedgate.suite.tiers_chunking import ChunkingSpec
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection
 from embedgate.tiers.drilldown import drilldown
@@ -30,8 +32,19 @@ def prepare(params: RetrievalTier, loaded: object, datasets: dict[str, Collectio
     """Each dataset's collection; with `chunking`, with its clause qrels read and checked."""
     ids = params.datasets or list(datasets)
     if params.chunking is not None:
-        return [(did, prepare_unit(datasets[did], params.chunking)) for did in ids]
+        return [(did, _chunked(datasets[did], params.chunking, loaded)) for did in ids]
     return [(did, datasets[did]) for did in ids]
+
+
+def _chunked(data: Collection, spec: ChunkingSpec, loaded: object) -> ChunkedUnit:
+    """The unit, with a bad clause qrels file naming the suite line that led to it."""
+    try:
+        return prepare_unit(data, spec)
+    except InputError as exc:
+        where = loaded.where(("tiers", "retrieval", "chunking")) \
+            if isinstance(loaded, LoadedSuite) else "the suite"
+        raise InputError(f'{exc} (clause qrels of dataset "{data.id}", tiers.retrieval.chunking '
+                         f"at {where})") from None
 
 
 def run(embedder: Embedder, data: Collection | ChunkedUnit, params: RetrievalTier,
