@@ -97,3 +97,19 @@ def test_one_system_is_nothing_to_compare(tmp_path: Path,
     paired_run({"best": BASE}).save(path)
     assert main(["power", str(path)]) == 2
     assert "fewer than two embedders" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_per_query_values_are_bad_input_exit_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: float) -> None:
+    weak = VALUES["weak"].copy()
+    weak[3] = bad
+    path = tmp_path / "damaged.json"
+    paired_run({"best": BASE, "weak": weak}).save(path)
+    assert main(["power", str(path)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert lines == [f"embedgate: error: {path}: retrieval/ds/nDCG@10: weak has 1 non-finite "
+                     "per-query values (NaN or infinity; e.g. query q3); re-run the suite to "
+                     "rewrite the results file"]
+    assert captured.out == ""  # no table printed before the error

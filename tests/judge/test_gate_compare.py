@@ -95,14 +95,15 @@ def test_outputs_markdown_junit_json() -> None:
 def test_a_run_with_several_embedders_writes_its_leaderboards(tmp_path: Path) -> None:
     from embedgate.run import bakeoff
 
-    path = bakeoff.write(_load("pass"), tmp_path)
-    assert path == tmp_path / "compare.md" and "**Winner: m3e-small**" in path.read_text()
-    saved = CompareReport.model_validate_json((tmp_path / "compare.json").read_text())
+    files = bakeoff.outputs(_load("pass"), tmp_path)
+    assert sorted(files) == [tmp_path / "compare.json", tmp_path / "compare.md"]
+    assert "**Winner: m3e-small**" in files[tmp_path / "compare.md"]
+    saved = CompareReport.model_validate_json(files[tmp_path / "compare.json"])
     assert _board(saved, "nDCG@10").winner == "m3e-small"
     one = _load("pass")
     one = one.model_copy(update={"embedders": {"m3e-small": one.embedders["m3e-small"]},
                                  "metrics": [m for m in one.metrics if m.embedder == "m3e-small"]})
-    assert bakeoff.write(one, tmp_path / "solo") is None
+    assert bakeoff.outputs(one, tmp_path / "solo") == {}
 
 
 def test_a_board_with_a_single_per_query_value_is_not_tested_and_others_still_are() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from embedgate.cli.entry import main
 from embedgate.embedders.base import Ranking
-from embedgate.infra.errors import InputError
+from embedgate.infra.errors import InfraError, InputError
 from embedgate.retrievers.rerank import _merge
 from embedgate.retrievers.scorers import EndpointScorer
 from embedgate.retrievers.serve_rerank import RerankServer
@@ -66,11 +66,16 @@ def test_a_wrong_key_and_a_bad_answer_are_one_clear_error(server: RerankServer,
     assert "401" in str(err.value) and "wrong" not in str(err.value)
     monkeypatch.setenv("RERANK_KEY", "s3cret")
     server.rerank = lambda body: {"results": [{"index": 0, "relevance_score": 1.0}]}  # type: ignore[method-assign]
-    with pytest.raises(InputError, match="must hold 2 results"):
+    with pytest.raises(InfraError, match="must hold 2 results"):  # garbage from a server: exit 4
         EndpointScorer(spec).score("q", ["a", "b"])
     server.rerank = lambda body: {"results": [{"index": 0, "relevance_score": 1.0},  # type: ignore[method-assign]
                                               {"index": 0, "relevance_score": 0.5}]}
-    with pytest.raises(InputError, match="bad or repeated index"):
+    with pytest.raises(InfraError, match="bad or repeated index"):
+        EndpointScorer(spec).score("q", ["a", "b"])
+    # NaN/inf scores would silently reorder the ranking: refused where the reply is parsed
+    server.rerank = lambda body: {"results": [{"index": 0, "relevance_score": float("nan")},  # type: ignore[method-assign]
+                                              {"index": 1, "relevance_score": 0.5}]}
+    with pytest.raises(InfraError, match="non-finite number NaN"):
         EndpointScorer(spec).score("q", ["a", "b"])
 
 

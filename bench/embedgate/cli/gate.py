@@ -60,10 +60,12 @@ def cmd_gate(args: argparse.Namespace) -> int:
     plan = gating.plan(loaded, check_name(args.baseline, "--baseline") if args.baseline else None)
     verdict = plan.judge(current)
     gating.print_verdict(verdict)
+    files: dict[Path, str] = {}  # written as one unit: both or neither
     if args.junit:
-        atomic.write_text(Path(args.junit), verdict_xml(verdict, loaded.suite.name))
+        files[Path(args.junit)] = verdict_xml(verdict, loaded.suite.name)
     if args.json:
-        atomic.write_json(Path(args.json), verdict.model_dump(mode="json"))
+        files[Path(args.json)] = atomic.json_text(verdict.model_dump(mode="json"))
+    atomic.write_all(files)
     return verdict.exit_code
 
 
@@ -94,17 +96,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     report = compare(runs, method=args.test, alpha=args.alpha, n_resamples=args.n_resamples,
                      seed=args.seed)
     markdown = to_markdown(report)
+    files: dict[Path, str] = {}  # written as one unit: all or none
     if args.md:
-        atomic.write_text(Path(args.md), markdown)
-        print(f"markdown: {args.md}")
-    else:
-        print(markdown)
+        files[Path(args.md)] = markdown
     if args.junit:
-        atomic.write_text(Path(args.junit), compare_xml(report))
-        print(f"junit:    {args.junit}")
+        files[Path(args.junit)] = compare_xml(report)
     if args.json:
-        atomic.write_json(Path(args.json), report.model_dump(mode="json"))
-        print(f"json:     {args.json}")
+        files[Path(args.json)] = atomic.json_text(report.model_dump(mode="json"))
+    atomic.write_all(files)
+    if not args.md:
+        print(markdown)
+    for label, option in (("markdown:", args.md), ("junit:", args.junit), ("json:", args.json)):
+        if option:
+            print(f"{label:9s} {option}")
     return 0
 
 

@@ -4,7 +4,7 @@ Reads per-query values from a results file (never runs a model) and prints, per 
 systems, the paired t-test's achieved power for the observed difference, the minimum
 detectable effect at the current number of queries, and the queries needed to detect the
 observed difference and ``--delta``. Exit 0; bad input (unknown id, metric, dataset, a file
-that is not a results.json) is one line and exit 2.
+that is not a results.json, non-finite per-query values) is one line and exit 2.
 """
 from __future__ import annotations
 
@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         raise InputError(f"{path}: {tier}/{metric}: fewer than two embedders have per-query "
                          "values; nothing to compare")
+    damaged = next((r for r in rows if r.damaged), None)
+    if damaged is not None:  # a damaged results file is bad input (exit 2), not a table note
+        raise InputError(f"{path}: {tier}/{damaged.dataset}/{metric}: {damaged.problem}")
     print(f"{tier} {metric}: paired two-sided t-test, alpha {args.alpha:g}, target power "
           f"{args.power:g}, --delta {args.delta:g} (delta = mean of other - base per query)")
     print_table(HEADERS, [_row(r) for r in rows])

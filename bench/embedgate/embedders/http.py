@@ -88,9 +88,9 @@ def endpoint_path(base_url: str) -> str:
     return "embeddings" if base_url.rstrip("/").endswith("/v1") else "v1/embeddings"
 
 
-def client_for(spec: OpenAICompatibleSpec) -> JsonHttpClient:
+def client_for(spec: OpenAICompatibleSpec, where: str = "") -> JsonHttpClient:
     """A JSON client with the spec's timeouts, retries, concurrency and request budget."""
-    return spec.client(user_agent="embedgate-embeddings/1")
+    return spec.client(user_agent="embedgate-embeddings/1", where=where)
 
 
 class OpenAICompatibleEmbedder:
@@ -104,9 +104,9 @@ class OpenAICompatibleEmbedder:
             log.warning("%s: base_url is plain http:// to a remote host; the API key in "
                         "$%s travels unencrypted", self.where, spec.api_key_env)
         try:
-            self.client = client_for(spec)
+            self.client = client_for(spec, f'{self.where}: embedder "{spec.id}"')
         except InputError as exc:
-            raise InputError(f"{self.where}: {exc}") from None
+            raise InputError(f'{self.where}: embedder "{spec.id}": {exc}') from None
         self.path = endpoint_path(spec.base_url)
         probe = self._request([PROBE_TEXT], expected_dim=spec.dimensions)
         self.info = self._describe(probe)
@@ -140,7 +140,8 @@ class OpenAICompatibleEmbedder:
 
     def _vectors(self, body: Any, n: int, expected_dim: int | None) -> np.ndarray:
         """Rows of one response in input order, checked; InfraError names what is wrong."""
-        what = f"{self.where}: {self.client.redact(self.spec.base_url)} model {self.spec.model}"
+        what = (f'{self.client.where}: {self.client.redact(self.spec.base_url)} '
+                f"model {self.spec.model}")
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list) or len(data) != n:
             got = len(data) if isinstance(data, list) else "no"

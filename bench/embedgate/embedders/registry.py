@@ -15,6 +15,7 @@ from embedgate.embedders.base import Embedder
 from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.infra.plugins import load_factory, plugin_kinds
 from embedgate.infra.registry import Registry
+from embedgate.infra.textio import resolve_under
 from embedgate.suite import EmbedderSpec, PluginSpec
 
 SpecT = TypeVar("SpecT", contravariant=True)
@@ -30,7 +31,7 @@ class BuildEnv:
 
     def resolve(self, path: str | Path) -> Path:
         p = Path(path)
-        return p if p.is_absolute() else (self.base_dir / p).resolve()
+        return resolve_under(self.base_dir, p)
 
 
 class EmbedderFactory(Protocol[SpecT]):

@@ -11,10 +11,13 @@ What it adds over a bare ``urllib.request.urlopen``:
   preserving order;
 - a request budget (`RequestBudget`) counting every HTTP attempt, retries included, that can be
   shared by all clients of one run, so a misconfigured run cannot spend without bound;
-- an API key read from a *named* environment variable and sent as ``Authorization: Bearer``.
-  The key is never logged and never part of an exception message: every message this module
-  builds passes through a redactor that replaces the key with ``***``, and exceptions are raised
+- an API key read from a *named* environment variable and sent as ``Authorization: Bearer``
+  (``user:password@`` in base_url: ``Basic``). Neither is ever logged or part of a message:
+  every message passes through a redactor (key, password -> ``***``), and exceptions are raised
   ``from None`` so no chained urllib object (which holds the request headers) travels upward;
+- redirects followed only within base_url's origin (`urls.SameOriginRedirects`): a 30x to
+  another host is an InfraError, so neither the key nor the traffic leaves the named origin;
+- every number in a reply checked finite as it is parsed (`wire.loads_finite`): InfraError;
 - one error type for callers: `errors.InfraError` (CLI exit 4) when the server cannot be
   reached, keeps failing, answers non-JSON, or the budget runs out; `errors.InputError` (exit 2)
   when the configuration is wrong (missing environment variable, bad URL) or the server rejects
@@ -30,14 +33,13 @@ Usage::
         timeout_s=30, max_concurrency=4, retry=RetryPolicy(max_attempts=5)), budget=budget)
     body = client.post_json("embeddings", {"model": "m", "input": ["a", "b"]})
     bodies = client.map_post("embeddings", [payload1, payload2])   # concurrent, ordered
-    client.stats.requests, client.stats.retries                     # counters for provenance
 
-Paths are joined to ``base_url`` with exactly one ``/``. Proxies come from the usual
-environment variables, except for loopback hosts (127.0.0.0/8, ::1, localhost), which are always
-reached directly so that tests and local servers work behind a corporate proxy.
+Proxies come from the usual environment variables, except for loopback hosts (127.0.0.0/8,
+::1, localhost): always reached directly, so tests and local servers work behind a proxy.
 """
 from __future__ import annotations
 
+import base64
 import email.utils
 import ipaddress
 import json
@@ -57,6 +59,8 @@ from http.client import HTTPException
 from typing import Any
 
 from embedgate.infra.errors import InfraError, InputError
+from embedgate.infra.urls import CrossOriginRedirect, SameOriginRedirects, redact_url, split_userinfo
+from embedgate.infra.wire import NonFiniteNumber, loads_finite
 
 log = logging.getLogger(__name__)
 
@@ -217,12 +221,15 @@ class JsonHttpClient:
 
     def __init__(self, config: ClientConfig, *, budget: RequestBudget | None = None,
                  rng: random.Random | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, where: str = "") -> None:
         scheme = urllib.parse.urlsplit(config.base_url).scheme
         if scheme not in ("http", "https"):
-            raise InputError(f'base_url "{config.base_url}" must start with http:// or '
-                             "https://")
+            raise InputError(f'base_url "{redact_url(config.base_url)}" must start with http:// '
+                             "or https://")
         self.config = config
+        self.where = where  # the suite entry and its file:line, prefixed to every message
+        # user:password@ in base_url travels as a Basic header, never inside a URL urllib quotes
+        self._base, self._userinfo = split_userinfo(config.base_url)
         self.budget = budget if budget is not None else RequestBudget()
         self.stats = ClientStats()
         self._key = read_api_key(config.api_key_env)
@@ -230,7 +237,9 @@ class JsonHttpClient:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(config.max_concurrency)
-        handlers = [urllib.request.ProxyHandler({})] if is_loopback(config.base_url) else []
+        handlers: list[urllib.request.BaseHandler] = [SameOriginRedirects()]
+        if is_loopback(config.base_url):
+            handlers.append(urllib.request.ProxyHandler({}))
         self._opener = urllib.request.build_opener(*handlers)
 
     def __repr__(self) -> str:  # never show the key, even in a debugger or a log line
@@ -239,8 +248,7 @@ class JsonHttpClient:
 
     # -- public API -------------------------------------------------------------------------
     def url(self, path: str) -> str:
-        return self.config.base_url.rstrip("/") + "/" + path.lstrip("/") if path else \
-            self.config.base_url
+        return self._base.rstrip("/") + "/" + path.lstrip("/") if path else self._base
 
     def post_json(self, path: str, payload: Any) -> Any:
         """POST `payload` as JSON to base_url/path; return the decoded JSON body."""
@@ -270,13 +278,17 @@ class JsonHttpClient:
                 raise
 
     def redact(self, text: str) -> str:
-        """`text` with the API key replaced by ***: every message goes through this."""
-        return text.replace(self._key, "***") if self._key else text
+        """`text` with the API key and URL passwords replaced by ***: every message goes
+        through this."""
+        secrets = [self._key or "", self._userinfo[1] if self._userinfo else ""]
+        for secret in (s for s in secrets if s):
+            text = text.replace(secret, "***")
+        return redact_url(text)
 
     # -- one call: attempts, waits, errors --------------------------------------------------
     def _call(self, method: str, url: str, data: bytes | None) -> Any:
         policy = self.config.retry
-        what = f"{method} {self.redact(url)}"
+        what = f"{self.where}: " * bool(self.where) + f"{method} {self.redact(url)}"
         deadline = time.monotonic() + policy.max_total_s
         for attempt in range(1, policy.max_attempts + 1):
             self.budget.take(what)
@@ -323,6 +335,11 @@ class JsonHttpClient:
                     body = response.read()
             except urllib.error.HTTPError as exc:
                 raise self._status_error(exc, what) from None
+            except CrossOriginRedirect as exc:
+                raise self._fail(f"{what}: {exc}, another origin than base_url; embedgate "
+                                 "follows redirects only within the origin the suite names "
+                                 "(so no key or traffic leaves it): set base_url to the "
+                                 "final address") from None
             except TimeoutError as exc:
                 raise _Retryable(f"no answer within timeout_s={self.config.timeout_s:g} "
                                  f"({type(exc).__name__})") from None
@@ -338,6 +355,9 @@ class JsonHttpClient:
             headers["Content-Type"] = "application/json"
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
+        elif self._userinfo:
+            pair = ":".join(self._userinfo).encode("utf-8")
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         return headers
 
     def _status_error(self, exc: urllib.error.HTTPError, what: str) -> Exception:
@@ -360,7 +380,10 @@ class JsonHttpClient:
 
     def _decode(self, body: bytes, what: str) -> Any:
         try:
-            return json.loads(body)
+            return loads_finite(body)
+        except NonFiniteNumber as exc:  # NaN scores would silently reorder a ranking
+            raise self._fail(f"{what}: server answered with a {exc}; every number on the "
+                             "wire must be finite (a broken model or server)") from None
         except (UnicodeDecodeError, json.JSONDecodeError):
             snippet = body[:_BODY_SNIPPET].decode("utf-8", "replace")
             raise self._fail(f"{what}: server answered with malformed JSON: "

@@ -6,8 +6,14 @@ one) and say how to fix it. Loaders read through `read_lines` / `read_text` and 
 """
 from __future__ import annotations
 
+import errno
+import json
+import os
+import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from embedgate.infra.errors import InputError
 
@@ -21,9 +27,40 @@ def check_name(path: Path | str, what: str = "path") -> Path:
     return Path(path)
 
 
+def resolve_under(base: Path, path: Path) -> Path:
+    """`path` made absolute against `base` with symlinks resolved where possible; a symlink
+    loop (Path.resolve raises RuntimeError for one on Python < 3.13) stays unresolved, so the
+    reader that opens it reports it as one line instead of an internal error."""
+    if path.is_absolute():
+        return path
+    try:
+        return (base / path).resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(base / path))
+
+
+def special_path(p: Path, what: str) -> str | None:
+    """Why `p` is neither a readable file nor a folder (a symlink loop, a FIFO, a device, a
+    socket), as a message; None when it is a file, a folder, or simply absent."""
+    try:
+        mode = p.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return (f"{p}: is a symlink loop (the link leads back to itself); point the {what} "
+                    "at a real file or folder")
+        return None  # absent (or unreadable): the caller's own "not found" says it
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+    return f"{p}: is {kind}, not a regular file or folder; point the {what} at a real one"
+
+
 def check_file(path: Path | str, what: str = "file") -> Path:
     """An existing, readable regular file, or one clear line saying what is wrong."""
     p = check_name(path, what)
+    if (problem := special_path(p, what)) is not None:
+        raise InputError(problem)
     if p.is_dir():
         raise InputError(f"{p}: is a directory, not a {what}; pass the {what} itself")
     if not p.exists():
@@ -73,3 +110,26 @@ def read_lines(path: Path, what: str = "file", data: bytes | None = None
             raise utf8_error(path, data, exc, start) from None
         start += len(raw) + 1
         yield lineno, (text.removeprefix("\ufeff") if lineno == 1 else text).rstrip("\r")
+
+
+# A \uXXXX escape in the UTF-16 surrogate range. JSON lets one stand alone ("\ud800"), Python's
+# json decodes it to a lone surrogate, and the first UTF-8 encode (a cache key, the report)
+# fails far from the file; refuse it where the file is read.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def refuse_lone_surrogates(value: Any, raw: str, path: Path, lineno: int | None = None) -> None:
+    """InputError naming file:line when the JSON `value` parsed from `raw` holds a lone UTF-16
+    surrogate; a cheap scan of `raw` first, so clean files pay almost nothing."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        escape = f"\\u{ord(exc.object[exc.start]):04x}"
+        if lineno is None:
+            found = re.search(re.escape(escape), raw, re.IGNORECASE)
+            lineno = raw.count("\n", 0, found.start() if found else 0) + 1
+        raise InputError(f"{path}:{lineno}: a lone UTF-16 surrogate escape ({escape}) in a JSON "
+                         "string is not text; remove it, or write the whole pair (e.g. "
+                         "\\ud83d\\ude00) or the character itself") from None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from embedgate.infra.errors import InputError
-from embedgate.infra.textio import check_name, read_lines
+from embedgate.infra.textio import check_name, read_lines, refuse_lone_surrogates, special_path
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ def iter_jsonl(path: Path, what: str = "JSONL file") -> Iterator[tuple[int, dict
         if not isinstance(obj, dict):
             raise InputError(f"{path}:{lineno}: a JSON {_json_type(obj)}, not an object; each "
                              'line must be one JSON object such as {"_id": "d1", "text": "..."}')
+        refuse_lone_surrogates(obj, line, path, lineno)
         yield lineno, obj
 
 
@@ -95,6 +96,8 @@ def check_text_fields(obj: dict[str, Any], keys: tuple[str, ...], path: Path, li
 
 
 def _need(path: Path, what: str) -> Path:
+    if (problem := special_path(path, what)) is not None:
+        raise InputError(problem)
     if path.is_dir():
         raise InputError(f"{path}: is a directory; {what} must be a file")
     if not path.is_file():
@@ -187,6 +190,8 @@ def content_hash(paths: list[Path]) -> str:
 def load_beir(dataset_id: str, root: Path, split: str, unknown_doc_qrels: str = "error") -> Collection:
     """Load a BEIR folder; see module docstring for what is counted rather than dropped."""
     check_name(root, "dataset path")
+    if (problem := special_path(root, "dataset path")) is not None:
+        raise InputError(problem)
     if root.is_file():
         raise InputError(f"{root}: is a file; the dataset path must be a BEIR folder holding "
                          "corpus.jsonl, queries.jsonl and qrels/<split>.tsv")

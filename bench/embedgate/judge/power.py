@@ -9,6 +9,7 @@ report's "How many queries are enough" section.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ class PairPower:
     other: str
     analysis: PowerAnalysis | None
     problem: str = ""
+    damaged: bool = False  # the problem is the results file itself (non-finite values)
 
 
 def with_values(run: RunResult, tier: str, dataset: str, metric: str) -> list[str]:
@@ -58,6 +60,13 @@ def pair_power(run: RunResult, tier: str, dataset: str, metric: str, base: str, 
         missing = other if a is None else base
         return PairPower(tier, dataset, metric, base, other, None,
                          f"no per-query values for {missing}")
+    for who, values in ((other, a), (base, b)):
+        bad = [q for q, v in values.items() if not math.isfinite(v)]
+        if bad:
+            return PairPower(tier, dataset, metric, base, other, None,
+                             f"{who} has {len(bad)} non-finite per-query values (NaN or "
+                             f"infinity; e.g. query {bad[0]}); re-run the suite to rewrite the "
+                             "results file", damaged=True)
     try:
         xa, xb = paired_arrays(a, b)
         result = analyse(np.subtract(xa, xb), alpha, power, target_delta)

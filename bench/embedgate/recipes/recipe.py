@@ -23,6 +23,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from embedgate.suite import Ident, PairSource, Seed, Spec, load_mapping, validate
 from embedgate.infra.errors import InputError, did_you_mean, unknown
+from embedgate.infra.textio import resolve_under
 from embedgate.suite.yamlsrc import Loc, YamlDoc
 
 
@@ -289,7 +290,7 @@ class LoadedRecipe:
         return self.doc.where(loc)
 
     def resolve(self, path: Path) -> Path:
-        return path if path.is_absolute() else (self.doc.path.parent / path).resolve()
+        return resolve_under(self.doc.path.parent, path)
 
     def stage_index(self, name: str | None, where: str) -> int:
         """Index of the stage called `name` (None: the last one)."""

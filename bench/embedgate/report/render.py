@@ -74,11 +74,15 @@ def default_baseline(result: RunResult) -> Path | None:
     return path if path.is_file() else None
 
 
-def render_file(results_path: Path, out: Path, baseline_path: Path | None = None) -> Path:
-    """Render `results_path` (and the baseline, given or the gates' own) to `out`, atomically."""
-    result = RunResult.load(results_path)
+def render_report(result: RunResult, baseline_path: Path | None = None) -> str:
+    """The report of `result` against the baseline (given, or the gates' own when readable)."""
     baseline_path = baseline_path or default_baseline(result)
     baseline = RunResult.load(baseline_path) if baseline_path is not None else None
-    atomic.write_text(out, render(result, baseline, str(baseline_path or "")))
+    return render(result, baseline, str(baseline_path or ""))
+
+
+def render_file(results_path: Path, out: Path, baseline_path: Path | None = None) -> Path:
+    """Render `results_path` (and the baseline, given or the gates' own) to `out`, atomically."""
+    atomic.write_text(out, render_report(RunResult.load(results_path), baseline_path))
     log.debug("report %s: %d bytes", out, out.stat().st_size)
     return out

@@ -18,6 +18,7 @@ import numpy as np
 from embedgate.algorithms.lexical import Analyzer
 from embedgate.embedders.base import EmbedderInfo, RankContext, Ranking
 from embedgate.embedders.registry import BuildEnv
+from embedgate.infra.errors import InputError
 from embedgate.suite import Bm25Spec
 
 log = logging.getLogger("embedgate")
@@ -30,6 +31,7 @@ class Bm25Retriever:
         self.spec = spec
         self.analyzer = Analyzer(stem=spec.stem, stopwords=spec.stopwords)
         self.info = _info(spec, self.analyzer)
+        self.where = f'{env.where}: bm25 "{spec.id}"' if env is not None else f'bm25 "{spec.id}"'
         self._indexes: dict[str, Any] = {}
 
     def retrieve(self, doc_ids: Sequence[str], doc_texts: Sequence[str],
@@ -49,8 +51,15 @@ class Bm25Retriever:
 
             logging.getLogger("bm25s").setLevel(logging.WARNING)  # its per-call debug lines
             t0 = time.perf_counter()
+            corpus = [self.analyzer.tokens(t) for t in doc_texts]
+            if not any(corpus):  # bm25s fails deep inside on an empty vocabulary
+                raise InputError(f"{self.where}: none of the {len(doc_texts)} documents has a "
+                                 "word left after tokenising (punctuation"
+                                 f"{' and stop words' if self.spec.stopwords else ''} removed), "
+                                 "so BM25 has nothing to index; check the corpus texts"
+                                 f"{', or set stopwords: false' if self.spec.stopwords else ''}")
             index = bm25s.BM25(k1=self.spec.k1, b=self.spec.b, method=self.spec.method)
-            index.index([self.analyzer.tokens(t) for t in doc_texts], show_progress=False)
+            index.index(corpus, show_progress=False)
             log.info("bm25 %s: indexed %d documents in %.1f s", self.spec.id, len(doc_ids),
                      time.perf_counter() - t0)
             self._indexes[key] = index

@@ -49,7 +49,7 @@ class RerankRetriever:
         self.first: Embedder | Retriever = build_lazy(env.specs[spec.first],
                                                       replace(env, progress=False))
         self.spec = spec
-        self.scorer: PairScorer = (endpoint_scorer(spec) if spec.endpoint is not None
+        self.scorer: PairScorer = (endpoint_scorer(spec, env.where) if spec.endpoint is not None
                                    else local_scorer(spec, env))
         self.info = _info(spec, self.first.info, self.scorer.description)
 

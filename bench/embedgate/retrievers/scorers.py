@@ -91,8 +91,8 @@ def _recipe_model(spec: RerankSpec, env: BuildEnv) -> tuple[Path, dict[str, Any]
 class EndpointScorer:
     """`POST {base_url}/v1/rerank` per query, requests in parallel up to max_concurrency."""
 
-    def __init__(self, spec: RerankEndpointSpec) -> None:
-        self.client = spec.client(user_agent="embedgate-rerank/1")
+    def __init__(self, spec: RerankEndpointSpec, where: str = "") -> None:
+        self.client = spec.client(user_agent="embedgate-rerank/1", where=where)
         self.model = spec.model
         self.path = "rerank" if spec.base_url.rstrip("/").endswith("/v1") else "v1/rerank"
         self.description = {"name": spec.model, "backend": "http /v1/rerank",
@@ -112,15 +112,18 @@ class EndpointScorer:
                                                   for i in todo])
         out = [np.zeros(0, dtype=np.float32) for _ in queries]
         for i, body in zip(todo, bodies):
-            out[i] = _scores(body, len(passages[i]), self.client.url(self.path))
+            what = f"{self.client.where}: " * bool(self.client.where) + \
+                self.client.redact(self.client.url(self.path))
+            out[i] = _scores(body, len(passages[i]), what)
         return out
 
 
 def _scores(body: Any, n: int, url: str) -> np.ndarray:
-    """relevance_score by index; every index 0..n-1 exactly once, else an InputError."""
+    """relevance_score by index; every index 0..n-1 exactly once, else an InfraError (an
+    endpoint answering garbage is the environment failing, exit 4, as for embeddings)."""
     results = body.get("results") if isinstance(body, dict) else None
     if not isinstance(results, list) or len(results) != n:
-        raise InputError(f"{url}: the rerank response must hold {n} results "
+        raise InfraError(f"{url}: the rerank response must hold {n} results "
                          "({'results': [{'index', 'relevance_score'}]}); check the endpoint "
                          "speaks /v1/rerank")
     out = np.full(n, np.nan, dtype=np.float32)
@@ -129,12 +132,12 @@ def _scores(body: Any, n: int, url: str) -> np.ndarray:
         score = item.get("relevance_score") if isinstance(item, dict) else None
         if not isinstance(index, int) or not 0 <= index < n or not np.isnan(out[index]) \
                 or not isinstance(score, int | float) or isinstance(score, bool):
-            raise InputError(f"{url}: a rerank result has a bad or repeated index or a "
+            raise InfraError(f"{url}: a rerank result has a bad or repeated index or a "
                              f"non-numeric relevance_score: {str(item)[:80]}")
         out[index] = float(score)
     return out
 
 
-def endpoint_scorer(spec: RerankSpec) -> EndpointScorer:
+def endpoint_scorer(spec: RerankSpec, where: str = "") -> EndpointScorer:
     assert spec.endpoint is not None
-    return EndpointScorer(spec.endpoint)
+    return EndpointScorer(spec.endpoint, f'{where}: rerank "{spec.id}"' if where else "")

@@ -1,6 +1,7 @@
 """A run of two or more embedders is a bake-off: write its leaderboards beside results.json.
 
-`compare.md` (for a pull-request comment) and `compare.json`, the same as
+`compare.md` (for a pull-request comment) and `compare.json` (written with the run's other
+outputs as one unit by the runner), the same as
 `embedgate compare results.json` would produce, with the default test settings.
 """
 from __future__ import annotations
@@ -17,17 +18,16 @@ from embedgate.results.schema import RunResult
 log = logging.getLogger("embedgate")
 
 
-def write(result: RunResult, target: Path) -> Path | None:
-    """Write target/compare.md and compare.json; None when there is nothing to compare."""
+def outputs(result: RunResult, target: Path) -> dict[Path, str]:
+    """target/compare.md and compare.json, to be written with the run's other outputs as one
+    unit; none when there is nothing to compare."""
     if len(result.embedders) < 2:
-        return None
+        return {}
     try:
         report = compare([(result.suite.name, result)])
-    except InputError as exc:  # results are already saved; a bake-off problem must not lose them
+    except InputError as exc:  # a bake-off problem must not lose the run's results
         log.warning("bake-off leaderboard skipped: %s", exc)
-        return None
-    atomic.write_json(target / "compare.json", report.model_dump(mode="json"))
-    path = target / "compare.md"
-    atomic.write_text(path, to_markdown(report))
-    log.info("bake-off leaderboard: %s", path)
-    return path
+        return {}
+    log.info("bake-off leaderboard: %s", target / "compare.md")
+    return {target / "compare.json": atomic.json_text(report.model_dump(mode="json")),
+            target / "compare.md": to_markdown(report)}

@@ -1,6 +1,7 @@
 """Runs a validated suite: datasets → embedders → tiers → RunResult on disk (atomically)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -26,7 +27,7 @@ from embedgate.results.schema import MetricRow, PerQuery, RunResult, SuiteInfo, 
 from embedgate.infra.textio import check_name
 from embedgate import tiers
 from embedgate.embedders.st import check_max_seq_length, check_model_dir, model_path
-from embedgate.report.render import render_file
+from embedgate.report.render import render_report
 
 log = logging.getLogger("embedgate")
 
@@ -190,7 +191,6 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
     result = gating.attach(gates, result)
     write_outputs(result, results, target)
-    bakeoff.write(result, target)  # leaderboards when two or more embedders ran
     return result, target
 
 
@@ -223,9 +223,13 @@ def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[s
 
 
 def write_outputs(result: RunResult, tier_results: list[TierResult], target: Path) -> None:
-    """Artifacts first, results.json last (atomic), then the report rendered from it."""
-    for r in tier_results:
-        for rel, text in r.artifacts.items():
-            atomic.write_text(target / rel, text)
-    result.save(target / "results.json")
-    render_file(target / "results.json", target / "report.html")
+    """Artifacts, leaderboards, results.json and the report rendered from it, as one unit:
+    all are written or none (a full disk leaves the previous run's files as they were)."""
+    files: dict[Path, str] = {target / rel: text for r in tier_results
+                              for rel, text in r.artifacts.items()}
+    files.update(bakeoff.outputs(result, target))  # leaderboards when two or more embedders ran
+    text = atomic.json_text(result.model_dump(mode="json"))
+    files[target / "results.json"] = text
+    # the report shows exactly what the file holds, as `embedgate report` would render it
+    files[target / "report.html"] = render_report(RunResult.model_validate(json.loads(text)))
+    atomic.write_all(files)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
-from embedgate.suite.base import Ident, Spec
+from embedgate.suite.base import Ident, MetricName, Spec
 from embedgate.suite.http import HttpEndpointSpec
 
 
@@ -135,7 +135,7 @@ class HybridTuneSpec(Spec):
     """Where a convex fusion's weight is chosen: a suite dataset (never the one judged)."""
 
     dataset: str
-    metric: str = "nDCG@10"
+    metric: MetricName = "nDCG@10"  # checked at load: a typo must not wait for the run
     sample: int | None = Field(default=None, gt=0)  # seeded subset of its queries
     grid: list[float] = Field(default_factory=lambda: [i / 20 for i in range(21)],
                               min_length=1)

@@ -32,12 +32,13 @@ class HttpEndpointSpec(Spec):
     # HTTP requests this spec may send in one run, retries and probes included.
     request_budget: int = Field(default=2000, gt=0, le=10_000_000)
 
-    def client(self, user_agent: str) -> JsonHttpClient:
-        """A JSON client with these timeouts, retries, concurrency and request budget."""
+    def client(self, user_agent: str, where: str = "") -> JsonHttpClient:
+        """A JSON client with these timeouts, retries, concurrency and request budget; `where`
+        (the suite entry and its file:line) starts every message about this endpoint."""
         retry = RetryPolicy(max_attempts=self.max_retries + 1, base_delay_s=self.backoff_s,
                             max_retry_after_s=self.max_retry_after_s,
                             max_total_s=self.max_call_s)
         config = ClientConfig(base_url=self.base_url, api_key_env=self.api_key_env,
                               timeout_s=self.timeout_s, max_concurrency=self.max_concurrency,
                               retry=retry, user_agent=user_agent)
-        return JsonHttpClient(config, budget=RequestBudget(self.request_budget))
+        return JsonHttpClient(config, budget=RequestBudget(self.request_budget), where=where)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.suite.base import Spec
+from embedgate.suite.blocks import block_fields
 from embedgate.suite.yamlsrc import Loc, YamlDoc, load_yaml
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -34,7 +35,7 @@ def validate(model: type[ModelT], doc: YamlDoc) -> ModelT:
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError(explain(exc, doc)) from None
+        raise InputError(explain(exc, doc, model)) from None
 
 
 def _all_field_names() -> set[str]:
@@ -60,7 +61,7 @@ def yaml_loc(loc: tuple[Any, ...], doc: YamlDoc, keep_last: bool = True) -> Loc:
     return tuple(out)
 
 
-def explain(exc: ValidationError, doc: YamlDoc) -> str:
+def explain(exc: ValidationError, doc: YamlDoc, model: type[BaseModel] | None = None) -> str:
     # A misspelt key also makes the real key "missing"; the misspelling is the cause to report.
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     err = errors[0]
@@ -73,8 +74,11 @@ def explain(exc: ValidationError, doc: YamlDoc) -> str:
                 "not text; quote it or remove it")
     if kind == "extra_forbidden":
         key = str(loc[-1])
+        # suggest only keys of this block (a key of another block would point the wrong way)
+        scoped = block_fields(model, tuple(err["loc"])[:-1]) if model is not None else None
+        known = scoped if scoped is not None else _all_field_names()
         return (f'{where}: unknown key "{key}" in {_dotted(loc[:-1]) or "suite"}'
-                f"{did_you_mean(key, _all_field_names() - {key})}; remove it or fix the spelling")
+                f"{did_you_mean(key, known - {key})}; remove it or fix the spelling")
     if kind == "missing":
         return (f'{where}: missing required key "{loc[-1]}" in {_dotted(loc[:-1]) or "suite"}; '
                 "add it")

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError
 
 from embedgate.infra.errors import InputError, check_known, did_you_mean, unknown
 from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
+from embedgate.infra.textio import resolve_under
 from embedgate.suite.base import Ident, Seed, Spec
 from embedgate.suite.cost import CostSpec, check_cost
 from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec, OnnxSpec,
@@ -93,7 +94,7 @@ class LoadedSuite:
         return self.doc.where(loc)
 
     def resolve(self, path: Path) -> Path:
-        return path if path.is_absolute() else (self.base_dir / path).resolve()
+        return resolve_under(self.base_dir, path)  # a symlink loop: reported when opened
 
     def cache_root(self) -> Path | None:
         """The folder of the suite's small on-disk caches (reader answers, lexicon samples):

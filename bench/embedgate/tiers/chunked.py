@@ -69,8 +69,12 @@ class SweepOutput:
 
 
 def prepare_unit(data: Collection, spec: ChunkingSpec) -> ChunkedUnit:
+    """Clause qrels are optional only as the unnamed default: a file the suite names, or a
+    default that is there but is no readable file (a folder, a loop), must load or fail."""
     path = data.path / spec.clause_qrels
-    return ChunkedUnit(data, load_clause_qrels(path, data) if path.is_file() else None)
+    if "clause_qrels" not in spec.model_fields_set and not (path.exists() or path.is_symlink()):
+        return ChunkedUnit(data, None)
+    return ChunkedUnit(data, load_clause_qrels(path, data))
 
 
 def split(text: str, s: ChunkStrategy, tokenize: Tokenizer) -> list[Span]:

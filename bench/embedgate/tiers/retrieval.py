@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedgate.suite import IndexSpec, RetrievalTier
+from embedgate.infra.errors import InputError
+from embedgate.suite import IndexSpec, LoadedSuite, RetrievalTier
+from embedgate.suite.tiers_chunking import ChunkingSpec
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection
 from embedgate.tiers.drilldown import drilldown
@@ -43,12 +45,24 @@ def prepare(params: RetrievalTier, loaded: object,
     """Each dataset's unit; with `chunking`, with its clause qrels read and checked."""
     specs = [parse_metric(m) for m in params.metrics]  # once per run, not per embedder
     ids = params.datasets or list(datasets)
-    return [(did, _unit(datasets[did], specs, params)) for did in ids]
+    return [(did, _unit(datasets[did], specs, params, loaded)) for did in ids]
 
 
-def _unit(coll: Collection, specs: list[MetricSpec], params: RetrievalTier) -> RetrievalUnit:
-    chunked = prepare_unit(coll, params.chunking) if params.chunking is not None else None
+def _unit(coll: Collection, specs: list[MetricSpec], params: RetrievalTier,
+          loaded: object) -> RetrievalUnit:
+    chunked = _chunked(coll, params.chunking, loaded) if params.chunking is not None else None
     return RetrievalUnit(coll, Evaluator(specs, coll.qrels), chunked)
+
+
+def _chunked(data: Collection, spec: ChunkingSpec, loaded: object) -> ChunkedUnit:
+    """The unit, with a bad clause qrels file naming the suite line that led to it."""
+    try:
+        return prepare_unit(data, spec)
+    except InputError as exc:
+        where = loaded.where(("tiers", "retrieval", "chunking")) \
+            if isinstance(loaded, LoadedSuite) else "the suite"
+        raise InputError(f'{exc} (clause qrels of dataset "{data.id}", tiers.retrieval.chunking '
+                         f"at {where})") from None
 
 
 def as_unit(data: RetrievalUnit | ChunkedUnit | Collection, params: RetrievalTier) -> RetrievalUnit:

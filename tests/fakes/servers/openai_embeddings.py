@@ -3,7 +3,8 @@
 It is the package's own `OpenAIEmbeddingsServer` (the one `embedgate serve-openai` runs) plus a
 queue of faults: each queued fault answers exactly one upcoming request, in order, then normal
 service resumes. Faults: a slow answer (to trip client timeouts), 429 with Retry-After, 500,
-malformed JSON, and vectors of the wrong dimension.
+malformed JSON, vectors of the wrong dimension, a non-finite vector component (NaN, Infinity
+or 1e999 written raw), and a redirect (any 30x status to any Location).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from embedgate.embedders.serve import ApiError, EncodeTexts, OpenAIEmbeddingsSer
 
 @dataclass(frozen=True)
 class Fault:
-    """One scripted misbehaviour. kind: ok | slow | 429 | 500 | malformed | wrong-dim.
+    """One scripted misbehaviour. kind: ok | slow | 429 | 500 | malformed | wrong-dim |
+    non-finite | redirect.
 
     "ok" answers normally: it lets a script aim a fault at a later request.
     """
@@ -30,6 +32,8 @@ class Fault:
     kind: str
     seconds: float = 0.0  # slow: delay before answering normally; 429: Retry-After value
     retry_after: str | None = None  # 429: raw header (e.g. an HTTP date); overrides seconds
+    location: str = ""  # redirect: the Location header; non-finite: the raw number
+    status: int = 302  # redirect: 301, 302, 303, 307 or 308
 
 
 class FaultyServer(OpenAIEmbeddingsServer):
@@ -79,6 +83,14 @@ class FaultyServer(OpenAIEmbeddingsServer):
             texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
             handler.send_json(HTTPStatus.OK, self.response(
                 np.ones((len(texts), self.dim + 1), dtype=np.float32), prompt_tokens=0))
+        elif fault.kind == "non-finite":
+            texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            vector = ", ".join([fault.location or "NaN"] + ["0.5"] * (self.dim - 1))
+            rows = ",".join(f'{{"object": "embedding", "index": {i}, "embedding": [{vector}]}}'
+                            for i in range(len(texts)))
+            handler.send_bytes(HTTPStatus.OK, f'{{"object":"list","data":[{rows}]}}'.encode())
+        elif fault.kind == "redirect":
+            handler.send_bytes(fault.status, b"", {"Location": fault.location})
         else:
             raise ValueError(f"unknown fault {fault.kind}")
         return True

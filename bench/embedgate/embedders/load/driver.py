@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedgate.infra.errors import InputError
+from embedgate.infra.errors import InfraError, InputError
+from embedgate.infra.wire import NonFiniteNumber, loads_finite
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -99,7 +100,11 @@ class Sender:
             raise
         if response.status != 200:
             raise RuntimeError(f"HTTP {response.status}")
-        rows = sorted(json.loads(payload)["data"], key=lambda d: d["index"])
+        try:  # served vectors feed the quality check: a NaN must not pass as a vector
+            rows = sorted(loads_finite(payload)["data"], key=lambda d: d["index"])
+        except NonFiniteNumber as exc:
+            raise InfraError(f"{self.target.host}:{self.target.port}{self.target.path}: "
+                             f"the server answered with a {exc}") from None
         return [row["embedding"] for row in rows]
 
     def _conn(self) -> http.client.HTTPConnection:

@@ -14,7 +14,9 @@ from typing import Any
 
 from embedgate.inputs.beir import check_text_fields, content_hash, iter_jsonl, load_corpus
 from embedgate.infra.errors import InputError
-from embedgate.infra.textio import check_file, check_name, read_text
+from embedgate.infra.textio import (
+    check_file, check_name, read_text, refuse_lone_surrogates, special_path,
+)
 from embedgate.algorithms.chunking import char_spans, is_cjk
 from embedgate.tiers.qa.normalize import contains
 
@@ -117,12 +119,18 @@ def _squad_item(qa: dict[str, Any], doc_id: str, where: str, seen: set[str]) -> 
 
 
 def _read_json(path: Path) -> Any:
-    text = read_text(path, "QA file")
+    if path.is_dir():  # "not found" or "a directory" would not say what the folder is for
+        hint = ("it holds corpus.jsonl: use format: beir-answers with an answers file"
+                if (path / "corpus.jsonl").is_file() else "point path at the SQuAD JSON file")
+        raise InputError(f"{path}: is a folder, not a SQuAD JSON file; {hint}")
+    text = read_text(path, "SQuAD JSON file")
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); fix the syntax "
                          "(SQuAD JSON is one object)") from None
+    refuse_lone_surrogates(value, text, path)
+    return value
 
 
 def _list(obj: Any, key: str, path: Path, where: str) -> list[dict[str, Any]]:
@@ -136,6 +144,11 @@ def _list(obj: Any, key: str, path: Path, where: str) -> list[dict[str, Any]]:
 def load_beir_answers(source_id: str, corpus_dir: Path, answers_path: Path) -> QACollection:
     """A BEIR folder's corpus.jsonl plus answers lines {id, question, answers, doc_id[, lang]}."""
     corpus_p = check_name(corpus_dir, "QA corpus path") / "corpus.jsonl"
+    if corpus_dir.is_file():
+        raise InputError(f"{corpus_dir}: is a file, not a BEIR folder holding corpus.jsonl; "
+                         "for a SQuAD JSON file use format: squad (and no answers:)")
+    if (problem := special_path(corpus_dir, "QA corpus path")) is not None:
+        raise InputError(problem)
     if not corpus_p.is_file():
         raise InputError(f"{corpus_p}: not found; path must be a BEIR folder holding corpus.jsonl")
     check_file(answers_path, "answers file")

@@ -15,15 +15,16 @@ from typing import Any
 from embedgate.suite import OpenAIReaderSpec
 from embedgate.infra.errors import InfraError
 from embedgate.infra.http_client import JsonHttpClient
+from embedgate.infra.urls import redact_url
 from embedgate.tiers.qa.gencache import GenerationCache
 from embedgate.tiers.qa.readers.base import (
     CachedGenerator, EncodeTexts, Messages, ReadRequest, clean_answer, render_messages,
 )
 
 
-def client_for(spec: OpenAIReaderSpec) -> JsonHttpClient:
+def client_for(spec: OpenAIReaderSpec, where: str = "") -> JsonHttpClient:
     """The HTTP client a spec describes (raises InputError when the key variable is unset)."""
-    return spec.client(user_agent="embedgate-http/1")
+    return spec.client(user_agent="embedgate-http/1", where=where)
 
 
 class OpenAIReader:
@@ -32,8 +33,9 @@ class OpenAIReader:
         self.spec = spec
         self.id = spec.id
         self.where = where
-        self.client = client_for(spec)
-        self.fingerprint = (f"openai-compatible:{spec.base_url.rstrip('/')}:{spec.model}:"
+        self.client = client_for(spec, f'{where}: reader "{spec.id}"')
+        self.fingerprint = (f"openai-compatible:{redact_url(spec.base_url).rstrip('/')}:"
+                            f"{spec.model}:"
                             f"temperature=0:max_tokens={spec.max_tokens}")
         self.cache = cache or GenerationCache(None)
         self.generator = CachedGenerator(spec.id, self.fingerprint, self.cache)
@@ -54,7 +56,7 @@ class OpenAIReader:
             content = body["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):
             url = self.client.redact(self.client.url("chat/completions"))
-            raise InfraError(f"{self.where}: {url} answered without "
+            raise InfraError(f"{self.client.where}: {url} answered without "
                              f"choices[0].message.content: {str(body)[:200]!r}") from None
         return clean_answer(str(content or ""))
 
