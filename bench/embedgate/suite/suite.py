@@ -29,6 +29,8 @@ class BeirDatasetSpec(Spec):
     path: Path
     split: str = "test"
     unknown_doc_qrels: Literal["error", "drop"] = "error"
+    # What this dataset's queries ask for, given to embedders with a query_instruction_template.
+    instruction: str | None = Field(default=None, min_length=1)
 
 
 DatasetSpec = BeirDatasetSpec
