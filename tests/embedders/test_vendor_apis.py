@@ -160,7 +160,21 @@ def test_dtype_the_vendor_does_not_serve_is_refused() -> None:
                              model="m", api="tei", output_dtype="int8")
 
 
-def test_vendor_identity_differs_from_openai_shape(server: VendorServer) -> None:
-    a = _embedder(server).info
-    b = _embedder(server, output_dtype="binary").info if server.vendor != "tei" else a
-    assert a.weights_sha256 != b.weights_sha256 or server.vendor == "tei"
+@pytest.mark.parametrize("vendor", ["cohere", "voyage", "jina"])
+def test_dtype_and_api_enter_the_identity(vendor: str) -> None:
+    with VendorServer(vendor, DIM) as srv:
+        floats, bits = _embedder(srv).info, _embedder(srv, output_dtype="binary").info
+    assert floats.weights_sha256 != bits.weights_sha256  # binary vectors never share a cache entry
+    assert (floats.extra["api"], bits.extra["output_dtype"]) == (vendor, "binary")
+
+
+def test_openai_shaped_identity_is_unchanged() -> None:
+    import hashlib
+
+    from tests.fakes.servers.openai_embeddings import FaultyServer
+
+    with FaultyServer(hashed_encoder(DIM), DIM, "hash-16") as srv:
+        info = OpenAICompatibleEmbedder(OpenAICompatibleSpec(
+            id="o", kind="openai-compatible", base_url=srv.base_url, model="hash-16")).info
+        legacy = f"openai-compatible|{srv.base_url}|hash-16|None"  # caches written before `api:`
+    assert info.weights_sha256 == hashlib.sha256(legacy.encode()).hexdigest()

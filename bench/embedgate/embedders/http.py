@@ -128,7 +128,10 @@ class OpenAICompatibleEmbedder:
         except InputError as exc:
             raise InputError(f"{self.where}: {exc}") from None
         self.path = self.api.path(spec.base_url)
-        probe = self._request([PROBE_TEXT], expected_dim=spec.dimensions)
+        try:
+            probe = self._request([PROBE_TEXT], expected_dim=spec.dimensions)
+        except InputError as exc:  # a 4xx at build: name the suite entry that asked for it
+            raise InputError(f"{self.where}: {exc}") from None
         self.info = self._describe(probe)
 
     def encode(self, texts: Sequence[str], role: Role) -> np.ndarray:
