@@ -66,6 +66,10 @@ def test_float_vectors_and_the_request_each_vendor_received(server: VendorServer
         assert last_query["prompt_name"] == "query" and "prompt_name" not in last_passage
         assert last_query["truncate"] is True
     assert emb.info.dim == DIM and emb.info.extra["api"] == server.vendor
+    # The fakes bill one token per word; TEI's /embed reports none.
+    billed = None if server.vendor == "tei" else 2 * sum(len(t.split()) for t in TEXTS)
+    assert emb.traffic["tokens_reported"] == billed
+    assert emb.traffic["requests"] == 1 + 2 * 2  # the probe, then 2 requests of 2 per role
 
 
 @pytest.mark.parametrize("vendor", ["cohere", "voyage"])

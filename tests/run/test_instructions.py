@@ -76,6 +76,7 @@ def test_instruction_reaches_the_model_is_recorded_and_keys_the_cache(tmp_path: 
                                  [q["text"] for q in QUERIES])
         assert not any(t.startswith("Instruct") for role, t in model.texts if role == "passage")
         assert cold["embedders"]["remote"]["query_instructions"] == {"tiny": said}
+        assert cold["embedders"]["remote"]["http"]["tokens_reported"] > 0
         assert cold["timings"]["encode_computed"] == len(DOCS) + 2 * len(QUERIES)
 
         model.texts.clear()

@@ -128,6 +128,7 @@ class OpenAICompatibleEmbedder:
         except InputError as exc:
             raise InputError(f"{self.where}: {exc}") from None
         self.path = self.api.path(spec.base_url)
+        self._tokens, self._usage_complete = 0, True  # vendor-reported, encode requests only
         try:
             probe = self._request([PROBE_TEXT], expected_dim=spec.dimensions)
         except InputError as exc:  # a 4xx at build: name the suite entry that asked for it
@@ -140,6 +141,7 @@ class OpenAICompatibleEmbedder:
         plan = plan_texts(self.spec, texts, role)
         payloads = [self._payload([plan.texts[i] for i in r], role) for r in plan.requests]
         bodies = self.client.map_post(self.path, payloads)
+        self._count_usage(bodies)
         parts = [self._vectors(body, len(r), self.info.dim)
                  for body, r in zip(bodies, plan.requests, strict=True)]
         return l2_normalise(np.concatenate(parts))
@@ -147,6 +149,23 @@ class OpenAICompatibleEmbedder:
     @property
     def requests_sent(self) -> int:
         return self.client.stats.requests
+
+    @property
+    def traffic(self) -> dict[str, Any]:
+        """results.json `embedders.<id>.http`: what this run sent, and the input tokens the
+        vendor reported for the encode requests (None once an answer did not say, e.g. TEI)."""
+        stats = self.client.stats
+        return {"requests": stats.requests, "retries": stats.retries,
+                "waited_s": round(stats.waited_s, 3),
+                "tokens_reported": self._tokens if self._usage_complete else None}
+
+    def _count_usage(self, bodies: list[Any]) -> None:
+        for body in bodies:
+            n = self.api.usage(body)
+            if n is None:
+                self._usage_complete = False
+            else:
+                self._tokens += n
 
     # -- one request ------------------------------------------------------------------------
     def _payload(self, texts: list[str], role: Role) -> dict[str, Any]:

@@ -203,8 +203,9 @@ def embedder_record(embedder: Embedder | Retriever, build_s: float) -> dict[str,
     """results.json `embedders.<id>`: the info, the load time, whether the model was loaded
     (false: every vector came from the cache, so only the files were read)."""
     lazy_s = embedder.load_s if isinstance(embedder, LazyEmbedder) else 0.0
+    traffic = getattr(embedder, "traffic", None)  # HTTP embedders: requests, vendor tokens
     return {**embedder.info.to_dict(), "load_s": build_s + lazy_s,
-            "model_loaded": model_loaded(embedder)}
+            "model_loaded": model_loaded(embedder), **({"http": traffic} if traffic else {})}
 
 
 def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[str, dict[str, Any]],

@@ -11,7 +11,8 @@ dimension, finite values, unit length) stay in `embedders.http`. A module satisf
   `extra_body` / `role_body`, then the fields embedgate owns: model, texts, dtype, dimensions);
 - ``OWNED``: those owned field names, which `extra_body` / `role_body` may not set;
 - ``vectors(body, n, dtype)``: the rows in input order as float32, quantised outputs decoded
-  (`vendors.quantized`); a wrong shape raises ValueError / KeyError / TypeError.
+  (`vendors.quantized`); a wrong shape raises ValueError / KeyError / TypeError;
+- ``usage(body)``: the input tokens the vendor says it counted (and bills), None if not said.
 """
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ class VendorApi(Protocol):
                 role: Role) -> dict[str, Any]: ...
 
     def vectors(self, body: Any, n: int, dtype: str) -> np.ndarray: ...
+
+    def usage(self, body: Any) -> int | None: ...
 
 
 def vendor_api(api: str) -> VendorApi:
@@ -63,6 +66,13 @@ def indexed_rows(data: Any, n: int) -> list[Any]:
     if [d["index"] for d in rows] != list(range(n)):
         raise ValueError("indices are not 0..n-1")
     return [d["embedding"] for d in rows]
+
+
+def tokens_at(body: Any, *path: str) -> int | None:
+    """The integer at `path` in a response body, or None when the vendor did not send one."""
+    for key in path:
+        body = body.get(key) if isinstance(body, dict) else None
+    return body if isinstance(body, int) and not isinstance(body, bool) and body >= 0 else None
 
 
 def row_count(rows: Sequence[Any], n: int) -> Sequence[Any]:

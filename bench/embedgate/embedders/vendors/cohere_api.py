@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.base import Role
-from embedgate.embedders.vendors import merged, row_count
+from embedgate.embedders.vendors import merged, row_count, tokens_at
 from embedgate.embedders.vendors.quantized import decode
 from embedgate.suite import OpenAICompatibleSpec
 
@@ -39,3 +39,7 @@ def vectors(body: Any, n: int, dtype: str) -> np.ndarray:
         raise ValueError(f"no embeddings.{dtype} in the response (asked embedding_types "
                          f"[{dtype}])")
     return decode(row_count(by_type[dtype], n), dtype)
+
+
+def usage(body: Any) -> int | None:
+    return tokens_at(body, "meta", "billed_units", "input_tokens")

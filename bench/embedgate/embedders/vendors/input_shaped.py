@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.base import Role
-from embedgate.embedders.vendors import indexed_rows, merged, v1_path
+from embedgate.embedders.vendors import indexed_rows, merged, tokens_at, v1_path
 from embedgate.embedders.vendors.quantized import decode
 from embedgate.suite import OpenAICompatibleSpec
 
@@ -41,3 +41,6 @@ class InputShapedApi:
 
     def vectors(self, body: Any, n: int, dtype: str) -> np.ndarray:
         return decode(indexed_rows(body["data"], n), dtype)
+
+    def usage(self, body: Any) -> int | None:
+        return tokens_at(body, "usage", "total_tokens")

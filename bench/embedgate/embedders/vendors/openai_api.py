@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.base import Role
-from embedgate.embedders.vendors import indexed_rows, merged, v1_path
+from embedgate.embedders.vendors import indexed_rows, merged, tokens_at, v1_path
 from embedgate.suite import OpenAICompatibleSpec
 
 OWNED = frozenset({"model", "input", "encoding_format", "dimensions"})
@@ -30,3 +30,7 @@ def payload(spec: OpenAICompatibleSpec, texts: list[str], role: Role) -> dict[st
 
 def vectors(body: Any, n: int, dtype: str) -> np.ndarray:
     return np.asarray(indexed_rows(body["data"], n), dtype=np.float32)
+
+
+def usage(body: Any) -> int | None:
+    return tokens_at(body, "usage", "prompt_tokens")

@@ -37,3 +37,7 @@ def payload(spec: OpenAICompatibleSpec, texts: list[str], role: Role) -> dict[st
 
 def vectors(body: Any, n: int, dtype: str) -> np.ndarray:
     return np.asarray(row_count(body, n), dtype=np.float32)
+
+
+def usage(body: Any) -> int | None:
+    return None  # /embed answers vectors only
