@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedgate.embedders.instructions import InstructedEmbedder, instructed, query_instruction
+from embedgate.embedders.instructions import (
+    InstructedEmbedder, instructed, query_instruction, suite_instruction,
+)
 from embedgate.embedders.serve import OpenAIEmbeddingsServer
 from embedgate.encode.setup import EncodeOverrides
 from embedgate.infra.errors import InputError
@@ -110,3 +112,25 @@ def test_a_template_without_the_placeholder_is_one_line_error(tmp_path: Path) ->
                      encoding="utf-8")
     with pytest.raises(InputError, match="query_instruction_template"):
         load_suite(suite)
+
+
+def _with_own(tmp: Path, key: str) -> Path:
+    suite = _suite(tmp, "http://127.0.0.1:9/v1", "Find the topic")
+    text = suite.read_text(encoding="utf-8").replace(
+        "role_body:", f'query_instructions: {{{key}: "Represent this query: "}}, role_body:')
+    suite.write_text(text, encoding="utf-8")
+    return suite
+
+
+def test_an_embedders_own_instruction_wins_for_its_dataset(tmp_path: Path) -> None:
+    loaded = load_suite(_with_own(tmp_path, "plain"))
+    spec = loaded.suite.embedders[0]
+    assert suite_instruction(spec, loaded.suite, "plain") == "Represent this query: "
+    assert suite_instruction(spec, loaded.suite, "tiny") == "Instruct: Find the topic\nQuery: "
+    assert suite_instruction(spec, loaded.suite, None) is None
+
+
+def test_own_instruction_for_an_unknown_dataset_is_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r'suite.yaml:4: query_instructions: "tinny" is not a '
+                                         r'dataset of this suite \(did you mean "tiny"\?\)'):
+        load_suite(_with_own(tmp_path, "tinny"))

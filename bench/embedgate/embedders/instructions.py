@@ -6,7 +6,9 @@ halves, the way MTEB does: a dataset carries the task's `instruction` ("Given a 
 claim, retrieve documents that support or refute it"), and an embedder carries its model's
 `query_instruction_template` ("Instruct: {instruction}\\nQuery: "). For a job on that dataset the
 queries become ``template.format(instruction=...) + query`` (after the embedder's own
-`query_prefix`, which instruct models leave empty); passages are untouched.
+`query_prefix`, which instruct models leave empty); passages are untouched. An embedder's
+`query_instructions: {dataset: text}` gives its own whole text for a dataset instead (a model
+card's per-task prompts), used as written.
 
 `InstructedEmbedder` is that view of an embedder. The encode pipeline unwraps it
 (``instructs``) and encodes the instructed texts with the embedder itself, so the instruction
@@ -45,6 +47,9 @@ class InstructedEmbedder:
 
 def suite_instruction(spec: Any, suite: Suite, dataset: str | None) -> str | None:
     """The query instruction for embedder `spec` on suite dataset `dataset` (None: none)."""
+    own = (getattr(spec, "query_instructions", None) or {}).get(dataset or "")
+    if own:  # the embedder's own wording for this dataset, used as written
+        return str(own)
     wanted = {d.id: getattr(d, "instruction", None) for d in suite.datasets}.get(dataset or "")
     return query_instruction(getattr(spec, "query_instruction_template", None), wanted)
 

@@ -24,6 +24,8 @@ class SentenceTransformersSpec(Spec):
     trust_remote_code: bool = False
     # {instruction} is replaced by a dataset's `instruction` for that dataset's queries.
     query_instruction_template: str | None = Field(default=None, pattern=r"\{instruction\}")
+    # Per dataset id, the whole text put before its queries (wins over the template).
+    query_instructions: dict[str, str] = Field(default_factory=dict)
 
 
 class OnnxSpec(Spec):
@@ -74,6 +76,8 @@ class OpenAICompatibleSpec(Spec):
     output_dtype: Literal["float", "int8", "binary"] = "float"
     # {instruction} is replaced by a dataset's `instruction` for that dataset's queries.
     query_instruction_template: str | None = Field(default=None, pattern=r"\{instruction\}")
+    # Per dataset id, the whole text put before its queries (wins over the template).
+    query_instructions: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _dtype_spoken(self) -> OpenAICompatibleSpec:

@@ -12,6 +12,7 @@ from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
 from embedgate.suite.base import Ident, Seed, Spec
 from embedgate.suite.cost import CostSpec, check_cost
+from embedgate.suite.instructions import check_instructions
 from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec, OnnxSpec,
                                        PluginSpec, RerankSpec, SentenceTransformersSpec,
                                        TruncateSpec)
@@ -124,6 +125,7 @@ def load_suite(path: Path) -> LoadedSuite:
     _check_plugin_params(suite, doc)
     _check_onnx_sources(suite, doc)
     _check_hybrids(suite, doc)
+    check_instructions(suite.embedders, [d.id for d in suite.datasets], doc)
     check_cost(suite.cost, {e.id: e.kind for e in suite.embedders}, [d.id for d in suite.datasets],
                doc)
     return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
