@@ -1,7 +1,8 @@
 """`openai-compatible` embedder: any server speaking ``POST /v1/embeddings`` (OpenAI's API).
 
 Hosted vendors and local servers (vLLM, TEI, infinity, `embedgate serve-openai`) answer the same
-request shape. Texts are cut into requests that respect the provider's limits (inputs per
+request shape; vendors with a shape of their own (Cohere, Voyage, Jina, TEI's /embed) are the
+suite's `api:`, one request/response module each in `embedders/vendors/`. Texts are cut into requests that respect the provider's limits (inputs per
 request, estimated tokens per request), sent with bounded concurrency through
 `embedgate.http_client` (timeouts, retries with backoff honouring Retry-After, a request budget
 per embedder per run), then checked (count, indices, dimension, finite values) and
