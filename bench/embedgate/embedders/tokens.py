@@ -9,9 +9,11 @@ weights. Counts include the special tokens ([CLS], [SEP]) and stop at the model'
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from embedgate.embedders.http import estimate_tokens
 from embedgate.embedders.registry import BuildEnv
@@ -49,6 +51,10 @@ def tokenizer_file(spec: EmbedderSpec, env: BuildEnv) -> tuple[str, Path] | None
 def count_with_tokenizer(path: Path, texts: Sequence[str], max_length: int | None) -> list[int]:
     """Token ids per text from a `tokenizer.json`, special tokens included, truncated at
     `max_length` (None: not truncated)."""
+    return [len(e.ids) for e in _tokenizer(path, max_length).encode_batch(list(texts))]
+
+
+def _tokenizer(path: Path, max_length: int | None) -> Any:
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(path))
@@ -57,7 +63,23 @@ def count_with_tokenizer(path: Path, texts: Sequence[str], max_length: int | Non
         tok.enable_truncation(max_length)
     else:
         tok.no_truncation()
-    return [len(e.ids) for e in tok.encode_batch(list(texts))]
+    return tok
+
+
+def token_counter(spec: EmbedderSpec, env: BuildEnv,
+                  max_length: int | None) -> Callable[[Sequence[str]], int] | None:
+    """Total tokens of a list of texts by the model's own tokenizer, loaded once (a server
+    counts every request); None where the kind has no `tokenizer.json`."""
+    found = tokenizer_file(spec, env)
+    if found is None:
+        return None
+    tok, lock = _tokenizer(found[1], max_length), threading.Lock()
+
+    def count(texts: Sequence[str]) -> int:
+        with lock:  # one tokenizer object shared by the server's request threads
+            return sum(len(e.ids) for e in tok.encode_batch(list(texts)))
+
+    return count
 
 
 def count_tokens(spec: EmbedderSpec, env: BuildEnv, texts: Sequence[str],

@@ -105,6 +105,9 @@ class EncodePipeline:
         return cls(options=options, cache=cache, runner=runner or LocalRunner())
 
     def __call__(self, embedder: Embedder, texts: Sequence[str], role: Role) -> np.ndarray:
+        instructs = getattr(embedder, "instructs", None)
+        if instructs is not None:  # a dataset's query instruction: part of each text's key
+            return self(instructs[0], embedder.texts(texts, role), role)  # type: ignore[attr-defined]
         source = getattr(embedder, "derived_from", None)
         if source is not None:  # a view (kind truncate): its source's vectors, via the cache
             return _checked(embedder.derive(self(source, texts, role)),  # type: ignore[attr-defined]

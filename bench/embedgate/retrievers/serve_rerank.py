@@ -1,7 +1,8 @@
 """Serve a local cross-encoder through the common rerank API (``POST /v1/rerank``).
 
 `embedgate serve-rerank` puts a reranker (a CrossEncoder directory, or a recipe's trained
-`cross_encoder` stage) behind the HTTP shape hosted rerankers use, so `kind: rerank` with an
+`cross_encoder` stage) behind the HTTP shape hosted rerankers use (also at ``/v2/rerank``,
+where Cohere's SDK sends it), so `kind: rerank` with an
 `endpoint:` can be judged against the same model run locally; the tests use it as a real
 loopback server. Request: {model, query, documents: [str], top_n?, return_documents?};
 answer: {model, results: [{index, relevance_score}]} sorted by score, best first (top_n of
@@ -41,7 +42,8 @@ class RerankServer(OpenAIEmbeddingsServer):
         raise ApiError(HTTPStatus.NOT_FOUND, "this server reranks; it serves no embeddings")
 
     def route(self, path: str) -> Callable[[Any], dict[str, Any]] | None:
-        return self.rerank if path in ("/v1/rerank", "/rerank") else None
+        # /v2/rerank: Cohere's current path (its SDK's ClientV2), the same request shape.
+        return self.rerank if path in ("/v1/rerank", "/v2/rerank", "/rerank") else None
 
     def rerank(self, body: Any) -> dict[str, Any]:
         query, documents, top_n = self._request(body)

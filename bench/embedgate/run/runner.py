@@ -20,6 +20,7 @@ from embedgate.inputs.beir import Collection, load_beir
 from embedgate.encode.setup import EncodeOverrides, build_pipeline
 from embedgate.infra.errors import InputError
 from embedgate.run.leak import check_suite as check_recipe_leaks
+from embedgate.embedders import instructions
 from embedgate.embedders.base import Embedder, Retriever
 from embedgate.embedders.lazy import LazyEmbedder, build_lazy, model_loaded
 from embedgate.embedders.registry import BuildEnv
@@ -168,13 +169,20 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
         pipeline.bind(spec.id, partial(catalog.build, spec,
                                        build_env(loaded, i, False, threads=n_threads)))
         skipped: list[str] = []
+        told: dict[str, str] = {}
         for job in (j for j in jobs if j.wants(spec.id)):
             if isinstance(embedder, Retriever) and not tiers.accepts_retrievers(job.impl):
                 skipped.append(job.tier)  # intrinsic, intent, …: they judge vectors
                 continue
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
-            results.append(pipeline.record(job.impl.run(embedder, job.data, job.params, ctx)))
+            said = instructions.suite_instruction(spec, suite, job.dataset)
+            view = instructions.instructed(embedder, said)
+            results.append(pipeline.record(job.impl.run(view, job.data, job.params, ctx)))
+            if view is not embedder:
+                told[str(job.dataset)] = str(said)
         infos[spec.id] = embedder_record(embedder, describe_s)
+        if told:  # results.json embedders.<id>.query_instructions: {dataset: text}
+            infos[spec.id]["query_instructions"] = dict(told)
         if suite.cost is not None:  # after the record: the CPU probe may load a lazy model
             results.extend(cost.measure(embedder, spec, build_env(loaded, i, False), suite.cost,
                                         datasets))
@@ -198,8 +206,9 @@ def embedder_record(embedder: Embedder | Retriever, build_s: float) -> dict[str,
     """results.json `embedders.<id>`: the info, the load time, whether the model was loaded
     (false: every vector came from the cache, so only the files were read)."""
     lazy_s = embedder.load_s if isinstance(embedder, LazyEmbedder) else 0.0
+    traffic = getattr(embedder, "traffic", None)  # HTTP embedders: requests, vendor tokens
     return {**embedder.info.to_dict(), "load_s": build_s + lazy_s,
-            "model_loaded": model_loaded(embedder)}
+            "model_loaded": model_loaded(embedder), **({"http": traffic} if traffic else {})}
 
 
 def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[str, dict[str, Any]],

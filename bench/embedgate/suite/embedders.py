@@ -23,6 +23,10 @@ class SentenceTransformersSpec(Spec):
     query_prefix: str = ""
     passage_prefix: str = ""
     trust_remote_code: bool = False
+    # {instruction} is replaced by a dataset's `instruction` for that dataset's queries.
+    query_instruction_template: str | None = Field(default=None, pattern=r"\{instruction\}")
+    # Per dataset id, the whole text put before its queries (wins over the template).
+    query_instructions: dict[str, str] = Field(default_factory=dict)
 
 
 class OnnxSpec(Spec):
@@ -53,6 +57,23 @@ class OpenAICompatibleSpec(HttpEndpointSpec):
     extra_body: dict[str, Any] = Field(default_factory=dict)  # merged into every request
     # Per-role request fields, e.g. {query: {input_type: query}, passage: {input_type: passage}}.
     role_body: dict[Literal["query", "passage"], dict[str, Any]] = Field(default_factory=dict)
+    # The wire shape (docs/embedders.md "Vendor-native APIs"): OpenAI's, or a vendor's own
+    # (embedders/vendors/). output_dtype asks a vendor for quantised vectors, decoded to float.
+    api: Literal["openai", "cohere", "voyage", "jina", "tei"] = "openai"
+    output_dtype: Literal["float", "int8", "binary"] = "float"
+    # {instruction} is replaced by a dataset's `instruction` for that dataset's queries.
+    query_instruction_template: str | None = Field(default=None, pattern=r"\{instruction\}")
+    # Per dataset id, the whole text put before its queries (wins over the template).
+    query_instructions: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _dtype_spoken(self) -> OpenAICompatibleSpec:
+        spoken = {"openai": ("float",), "tei": ("float",), "jina": ("float", "binary"),
+                  "cohere": ("float", "int8", "binary"), "voyage": ("float", "int8", "binary")}
+        if self.output_dtype not in spoken[self.api]:
+            raise ValueError(f"api {self.api} serves output_dtype {', '.join(spoken[self.api])}"
+                             f", not {self.output_dtype}")
+        return self
 
     @field_validator("extra_body")
     @classmethod

@@ -13,6 +13,7 @@ from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
 from embedgate.infra.textio import resolve_under
 from embedgate.suite.base import Ident, Seed, Spec
 from embedgate.suite.cost import CostSpec, check_cost
+from embedgate.suite.instructions import check_instructions
 from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec, OnnxSpec,
                                        PluginSpec, RerankSpec, SentenceTransformersSpec,
                                        TruncateSpec)
@@ -30,6 +31,8 @@ class BeirDatasetSpec(Spec):
     path: Path
     split: str = "test"
     unknown_doc_qrels: Literal["error", "drop"] = "error"
+    # What this dataset's queries ask for, given to embedders with a query_instruction_template.
+    instruction: str | None = Field(default=None, min_length=1)
 
 
 DatasetSpec = BeirDatasetSpec
@@ -123,6 +126,7 @@ def load_suite(path: Path) -> LoadedSuite:
     _check_plugin_params(suite, doc)
     _check_onnx_sources(suite, doc)
     _check_hybrids(suite, doc)
+    check_instructions(suite.embedders, [d.id for d in suite.datasets], doc)
     check_cost(suite.cost, {e.id: e.kind for e in suite.embedders}, [d.id for d in suite.datasets],
                doc)
     return LoadedSuite(suite, doc, hashlib.sha256(path.read_bytes()).hexdigest())
