@@ -16,7 +16,8 @@ def scifact_run(values: dict[str, float] | None = None, embedder: str = "candida
                       higher_is_better=True, n_queries=3) for m, v in scores.items()]
     base = scores.get("nDCG@10", 0.5)
     per_query = [PerQuery(embedder=embedder, tier="retrieval", dataset="scifact",
-                          metric="nDCG@10", values={"q1": base - 0.1, "q2": base, "q3": base + 0.1})]
+                          metric="nDCG@10",
+                          values={"q1": base - 0.1, "q2": base, "q3": base + 0.1})]
     return RunResult(
         suite=SuiteInfo(name="interop", file="suite.yaml", sha256="0" * 64),
         provenance={"created_at": "2026-12-06T10:00:00+00:00"},

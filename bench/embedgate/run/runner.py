@@ -15,7 +15,8 @@ from embedgate.run import bakeoff, cost, provenance
 from embedgate.judge import gating
 from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
 from embedgate.tiers.context import RunContext
-from embedgate.inputs.beir import Collection, load_beir
+from embedgate.inputs.beir import Collection
+from embedgate.inputs.formats import load_dataset
 from embedgate.encode.setup import EncodeOverrides, build_pipeline
 from embedgate.infra.errors import InputError
 from embedgate.recipes.leak import check_suite as check_recipe_leaks
@@ -23,7 +24,6 @@ from embedgate.embedders.base import Embedder, Retriever
 from embedgate.embedders.lazy import LazyEmbedder, build_lazy, model_loaded
 from embedgate.embedders.registry import BuildEnv, build_embedder
 from embedgate.results.schema import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
-from embedgate.infra.textio import check_name
 from embedgate import tiers
 
 log = logging.getLogger("embedgate")
@@ -50,11 +50,9 @@ def configure_threads(threads: int) -> None:
 def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
     out: dict[str, Collection] = {}
     for i, spec in enumerate(loaded.suite.datasets):
-        where = loaded.where(("datasets", i, "path"))
+        where = loaded.where(("datasets", i, "path" if spec.format == "beir" else "format"))
         try:
-            check_name(spec.path, "dataset path")  # before resolve(), which raises on a NUL
-            out[spec.id] = load_beir(spec.id, loaded.resolve(spec.path), spec.split,
-                                     spec.unknown_doc_qrels)
+            out[spec.id] = load_dataset(spec, loaded.resolve)
         except InputError as exc:
             raise InputError(f"{exc} (dataset \"{spec.id}\" at {where})") from None
     return out

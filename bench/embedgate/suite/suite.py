@@ -4,14 +4,15 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Discriminator, Field, Tag, ValidationError, field_validator
 
 from embedgate.infra.errors import InputError, did_you_mean
 from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
 from embedgate.suite.base import Ident, Seed, Spec
 from embedgate.suite.cost import CostSpec, check_cost
+from embedgate.suite.datasets import HfDatasetSpec, TableDatasetSpec, TrecDatasetSpec
 from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec, OnnxSpec,
                                        PluginSpec, RerankSpec, SentenceTransformersSpec,
                                        TruncateSpec)
@@ -19,6 +20,9 @@ from embedgate.suite.gates import GateSpec
 from embedgate.suite.loading import load_mapping, validate, yaml_loc
 from embedgate.suite.tiers import Tiers
 from embedgate.suite.yamlsrc import Loc, YamlDoc
+
+
+DATASET_FORMATS = ("beir", "table", "trec", "hf")  # see inputs/formats.py
 
 
 class BeirDatasetSpec(Spec):
@@ -30,8 +34,25 @@ class BeirDatasetSpec(Spec):
     split: str = "test"
     unknown_doc_qrels: Literal["error", "drop"] = "error"
 
+    @field_validator("format", mode="before")
+    @classmethod
+    def _known_format(cls, value: object) -> object:  # unknown formats are routed here
+        if value != "beir":
+            raise ValueError(f"unknown dataset format {value!r}; use one of "
+                             f"{', '.join(DATASET_FORMATS)}")
+        return value
 
-DatasetSpec = BeirDatasetSpec
+
+def _dataset_tag(value: Any) -> str:
+    """`format:` picks the spec; without it a dataset is a BEIR folder (as before formats)."""
+    fmt = value.get("format") if isinstance(value, dict) else getattr(value, "format", None)
+    return fmt if fmt in DATASET_FORMATS[1:] else "beir"
+
+
+DatasetSpec = Annotated[
+    Annotated[BeirDatasetSpec, Tag("beir")] | Annotated[TableDatasetSpec, Tag("table")]
+    | Annotated[TrecDatasetSpec, Tag("trec")] | Annotated[HfDatasetSpec, Tag("hf")],
+    Discriminator(_dataset_tag)]
 
 
 class CacheSpec(Spec):
