@@ -92,3 +92,27 @@ def test_an_unknown_schema_is_one_line_naming_the_file(
     assert main(["compare", str(results), "--published", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and str(bad) in err and "\n" not in err
+
+
+def test_a_suite_names_published_results_for_its_bake_off(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import FIXTURES
+
+    published_folder(tmp_path / "pub")
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(f"""name: published-bakeoff
+embedders: [{{id: bm25, kind: bm25, latency_queries: 0}}]
+datasets: [{{id: domain, path: {FIXTURES / 'domain'}}}]
+tiers: {{retrieval: {{metrics: [nDCG@10, R@100]}}}}
+published:
+  - {{path: pub, tasks: {{domain: SciFact}}}}
+""", encoding="utf-8")
+    assert main(["run", str(suite), "--out", str(tmp_path / "out"), "--no-cache", "-q"]) == 0
+    board = (tmp_path / "out" / "compare.md").read_text()
+    assert f"| {MINILM} (published) | 0.645" in board and "no significance is claimed" in board
+    (tmp_path / "pub" / "results" / MINILM.replace("/", "__") / REVISION / "SciFact.json"
+     ).write_text('{"task_name": "SciFact"}')
+    assert main(["run", str(suite), "--out", str(tmp_path / "out2"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown MTEB results schema" in err and "(published at " in err
+    assert not (tmp_path / "out2" / "results.json").exists()

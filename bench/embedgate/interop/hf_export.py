@@ -4,7 +4,9 @@
                                   (one result per retrieval dataset: every mapped score,
                                   0-1 as measured), for huggingface_hub's ModelCard
     DIR/.eval_results/<Task>.yaml the Hub's evaluation-results files, one entry per split as
-                                  MTEB writes them (main score nDCG@10, in percent)
+                                  MTEB writes them (main score nDCG@10, in percent); the
+                                  data's content hash goes in `notes`, not in `revision`
+                                  (which names a Hub commit)
 
 Copy both into a model repository to show the figures on its page.
 """
@@ -30,8 +32,9 @@ def dataset_repo(ts: TaskScores) -> str:
 
 def model_index_entry(ts: TaskScores) -> dict[str, Any]:
     return {"task": {"type": "text-retrieval", "name": "Retrieval"},
+            # no `revision`: that names a Hub commit, and embedgate knows a content hash only
             "dataset": {"type": dataset_repo(ts), "name": f"MTEB {ts.task} (default)",
-                        "config": "default", "split": ts.split, "revision": ts.revision},
+                        "config": "default", "split": ts.split},
             # no `source`: the card format requires a URL beside its name, and a run has none
             "metrics": [{"type": k, "name": k, "value": v} for k, v in sorted(ts.scores.items())]}
 
@@ -39,11 +42,12 @@ def model_index_entry(ts: TaskScores) -> dict[str, Any]:
 def eval_results_entry(ts: TaskScores, date: str | None) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "dataset": {"id": dataset_repo(ts), "task_id": f"{ts.task}_default_{ts.split}",
-                    "revision": ts.revision},
+                    "revision": None},
         "value": round(ts.scores[MAIN_SCORE] * 100, 5)}
     if date:
         entry["date"] = date
-    return {**entry, "notes": "Obtained using embedgate", "source": SOURCE}
+    return {**entry, "notes": f"Obtained using embedgate; data sha256 {ts.revision[:12]}",
+            "source": SOURCE}
 
 
 def hf_files(run: RunResult, opts: ExportOptions) -> dict[str, str]:

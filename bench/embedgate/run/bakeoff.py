@@ -1,14 +1,19 @@
 """A run of two or more embedders is a bake-off: write its leaderboards beside results.json.
 
 `compare.md` (for a pull-request comment) and `compare.json`, the same as
-`embedgate compare results.json` would produce, with the default test settings.
+`embedgate compare results.json` would produce, with the default test settings. The suite's
+`published:` MTEB figures join as reference rows (shown, never tested).
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from embedgate.infra import atomic
+from embedgate.infra.textio import check_name
+from embedgate.interop.published import published_runs
+from embedgate.suite import LoadedSuite
 from embedgate.judge.compare import compare
 from embedgate.report.markdown import to_markdown
 from embedgate.infra.errors import InputError
@@ -17,12 +22,25 @@ from embedgate.results.schema import RunResult
 log = logging.getLogger("embedgate")
 
 
-def write(result: RunResult, target: Path) -> Path | None:
+def references(loaded: LoadedSuite) -> list[tuple[str, RunResult]]:
+    """The suite's `published:` figures as reference systems, read before any model runs."""
+    out: list[tuple[str, RunResult]] = []
+    for i, spec in enumerate(loaded.suite.published):
+        try:
+            out += published_runs([loaded.resolve(check_name(spec.path, "published path"))],
+                                  spec.tasks, spec.split)
+        except InputError as exc:
+            raise InputError(f"{exc} (published at {loaded.where(('published', i))})") from None
+    return out
+
+
+def write(result: RunResult, target: Path,
+          published: Sequence[tuple[str, RunResult]] = ()) -> Path | None:
     """Write target/compare.md and compare.json; None when there is nothing to compare."""
-    if len(result.embedders) < 2:
+    if len(result.embedders) + len(published) < 2:
         return None
     try:
-        report = compare([(result.suite.name, result)])
+        report = compare([(result.suite.name, result), *published])
     except InputError as exc:  # results are already saved; a bake-off problem must not lose them
         log.warning("bake-off leaderboard skipped: %s", exc)
         return None

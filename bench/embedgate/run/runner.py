@@ -143,6 +143,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     # A folder we cannot write fails now, not after the models ran.
     atomic.check_writable_dir(target, "--out" if out else "output.dir (or --out)")
     datasets = load_datasets(loaded)
+    published = bakeoff.references(loaded)  # a bad published file fails before any model
     jobs = plan_jobs(loaded, datasets)
     suite_jobs = plan_suite_jobs(loaded, datasets)
     precheck_embedders(loaded)
@@ -185,7 +186,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
     result = gating.attach(gates, result)
     write_outputs(result, results, target)
-    bakeoff.write(result, target)  # leaderboards when two or more embedders ran
+    bakeoff.write(result, target, published)  # leaderboards of two or more systems
     return result, target
 
 

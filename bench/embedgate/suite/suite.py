@@ -17,6 +17,7 @@ from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec,
                                        PluginSpec, RerankSpec, SentenceTransformersSpec,
                                        TruncateSpec)
 from embedgate.suite.gates import GateSpec
+from embedgate.suite.published import PublishedSpec
 from embedgate.suite.loading import load_mapping, validate, yaml_loc
 from embedgate.suite.tiers import Tiers
 from embedgate.suite.yamlsrc import Loc, YamlDoc
@@ -99,6 +100,7 @@ class Suite(Spec):
     baseline: Path | None = None  # results.json the gates compare with (relative to this file)
     gates: list[GateSpec] = Field(default_factory=list)
     cost: CostSpec | None = None  # prices for cost per 1,000 queries (suite/cost.py)
+    published: list[PublishedSpec] = Field(default_factory=list)  # bake-off reference rows
 
 
 class LoadedSuite:
