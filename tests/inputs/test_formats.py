@@ -86,6 +86,22 @@ def test_hf_dataset_saved_locally(tmp_path: Path, beir: Collection, beir_metrics
     same_as_beir(coll, beir, beir_metrics)  # the train split's extra judgement is not read
 
 
+def test_hf_parts_as_arrow_files(tmp_path: Path, beir: Collection,
+                                 beir_metrics: dict[str, float]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = write_hf_parquet(tmp_path / "ds")
+    for part in ("corpus", "queries"):  # the arrow IPC stream format datasets writes
+        parquet = root / part / "test-00000-of-00001.parquet"
+        table = pq.read_table(parquet)
+        with pa.OSFile(str(parquet.with_suffix(".arrow")), "wb") as sink:
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+        parquet.unlink()
+    same_as_beir(load_hf("domain", root, "test", Columns()), beir, beir_metrics)
+
+
 def test_a_suite_selects_the_loader_by_format(tmp_path: Path, beir: Collection,
                                               write_suite: Callable[[str], Path]) -> None:
     write_table(tmp_path / "t")

@@ -61,7 +61,8 @@ def test_hf_model_index_and_eval_results_parse(tmp_path: Path) -> None:
 
 
 def test_a_task_mapping_names_the_mteb_task(tmp_path: Path) -> None:
-    out = _export(tmp_path, "mteb", "--task", "scifact=MyPrivateSciFact", "--model", "me/m")
+    out = _export(tmp_path, "mteb", "--task", "scifact=MyPrivateSciFact", "--model", "me/m",
+                  "--language", "eng-Latn")
     assert (out / "results" / "me__m" / ("ab" * 6) / "MyPrivateSciFact.json").is_file()
 
 
@@ -80,3 +81,18 @@ def test_bad_export_is_one_line_and_writes_nothing(tmp_path: Path,
     assert "not empty" in capsys.readouterr().err
     assert main(["export", str(good), "--format", "mteb", str(tmp_path / "o"), "--task", "x"]) == 2
     assert "DATASET=TaskName" in capsys.readouterr().err
+
+
+def test_each_embedder_of_a_bake_off_gets_its_model_folder(tmp_path: Path) -> None:
+    golden = Path(__file__).resolve().parents[1] / "golden" / "pass.json"
+    out = tmp_path / "out"
+    assert main(["export", str(golden), "--format", "mteb", str(out)]) == 2  # language?
+    assert not out.exists()
+    assert main(["export", str(golden), "--format", "mteb", str(out),
+                 "--language", "cmn-Hans"]) == 0
+    loaded = mteb.ResultCache(out).load_results()
+    scores = {m.model_name: m.task_results[0].get_score() for m in loaded.model_results}
+    # the golden file's nDCG@10 rows, under each embedder's model name
+    assert scores == pytest.approx({"m3e-small": 0.74, "all-MiniLM-L6-v2": 0.375})
+    assert main(["export", str(golden), "--format", "mteb", str(tmp_path / "o2"),
+                 "--model", "org/one"]) == 2  # one name for two models: refused

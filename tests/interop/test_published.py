@@ -116,3 +116,13 @@ published:
     err = capsys.readouterr().err
     assert "unknown MTEB results schema" in err and "(published at " in err
     assert not (tmp_path / "out2" / "results.json").exists()
+
+
+def test_the_pre_1_11_flat_shape_is_read(tmp_path: Path) -> None:
+    old = tmp_path / "SciFact.json"
+    old.write_text(json.dumps({"mteb_dataset_name": "SciFact", "mteb_version": "1.0.2",
+                               "test": {"ndcg_at_10": 0.6451, "recall_at_100": 0.9333,
+                                        "evaluation_time": 8.1}}))
+    [(_, run)] = published_runs([old], {})
+    assert {(r.dataset, r.metric): r.value for r in run.metrics} == {
+        ("scifact", "nDCG@10"): 0.6451, ("scifact", "R@100"): 0.9333}

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from embedgate.interop.mteb_export import (ExportOptions, TaskScores, model_name, task_scores,
-                                           task_result)
+from embedgate.interop.mteb_export import (ExportOptions, TaskScores, main_score, model_name,
+                                           task_scores)
 from embedgate.interop.names import BEIR_TASKS, MAIN_SCORE
 from embedgate.results.schema import RunResult
 
@@ -57,7 +57,7 @@ def hf_files(run: RunResult, opts: ExportOptions) -> dict[str, str]:
     files: dict[str, str] = {}
     index: dict[str, list[dict[str, Any]]] = {}
     for ts in all_scores:
-        task_result(ts, run, opts)  # the same checks as --format mteb (nDCG@10 present)
+        main_score(ts)  # the same check as --format mteb: nDCG@10 is there
         name = model_name(run, ts.embedder, opts)
         index.setdefault(name, []).append(model_index_entry(ts))
         if len(run.embedders) == 1:  # .eval_results belong to one model's repository

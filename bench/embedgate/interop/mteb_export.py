@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from embedgate.infra.errors import InputError
-from embedgate.interop.names import MAIN_SCORE, mteb_key, task_name
+from embedgate.interop.names import BEIR_TASKS, MAIN_SCORE, mteb_key, task_name
 from embedgate.results.schema import RunResult
 
 
@@ -70,13 +70,29 @@ def revision(run: RunResult, embedder: str) -> str:
     return weights[:12] or "no_revision_available"
 
 
-def task_result(ts: TaskScores, run: RunResult, opts: ExportOptions) -> dict[str, Any]:
-    """A TaskResult as MTEB writes it (`TaskResult.to_disk`)."""
+def main_score(ts: TaskScores) -> float:
     if MAIN_SCORE not in ts.scores:
         raise InputError(f"dataset {ts.dataset!r} of embedder {ts.embedder!r} has no nDCG@10, "
                          "MTEB retrieval's main score; add nDCG@10 to tiers.retrieval.metrics")
-    subset = {**ts.scores, "main_score": ts.scores[MAIN_SCORE], "hf_subset": "default",
-              "languages": list(opts.languages)}
+    return ts.scores[MAIN_SCORE]
+
+
+def languages(ts: TaskScores, opts: ExportOptions) -> list[str]:
+    """--language, else English for the BEIR tasks: MTEB averages a model's scores over the
+    subsets whose languages match, so a subset without one scores NaN there."""
+    if opts.languages:
+        return list(opts.languages)
+    if ts.task in BEIR_TASKS.values():
+        return ["eng-Latn"]
+    raise InputError(f"dataset {ts.dataset!r} (MTEB task {ts.task!r}): which language is it? "
+                     "pass --language, e.g. --language eng-Latn or --language cmn-Hans "
+                     "(MTEB scores a subset without a language as NaN)")
+
+
+def task_result(ts: TaskScores, run: RunResult, opts: ExportOptions) -> dict[str, Any]:
+    """A TaskResult as MTEB writes it (`TaskResult.to_disk`)."""
+    subset = {**ts.scores, "main_score": main_score(ts), "hf_subset": "default",
+              "languages": languages(ts, opts)}
     return {"dataset_revision": ts.revision, "task_name": ts.task, "mteb_version": None,
             "scores": {ts.split: [subset]}, "evaluation_time": None,
             "kg_co2_emissions": None, "date": _timestamp(run)}
