@@ -9,13 +9,14 @@ SCORES = {"nDCG@10": 0.6512, "RR@10": 0.6123, "R@100": 0.9321, "AP@100": 0.6011,
           "Rprec": 0.55}
 
 
-def scifact_run(values: dict[str, float] | None = None, embedder: str = "candidate") -> RunResult:
-    """`embedder` on dataset scifact (split test); per-query nDCG@10 over three queries."""
+def scifact_run(values: dict[str, float] | None = None, embedder: str = "candidate",
+                dataset: str = "scifact") -> RunResult:
+    """`embedder` on `dataset` (split test); per-query nDCG@10 over three queries."""
     scores = values or SCORES
-    rows = [MetricRow(embedder=embedder, tier="retrieval", dataset="scifact", metric=m, value=v,
+    rows = [MetricRow(embedder=embedder, tier="retrieval", dataset=dataset, metric=m, value=v,
                       higher_is_better=True, n_queries=3) for m, v in scores.items()]
     base = scores.get("nDCG@10", 0.5)
-    per_query = [PerQuery(embedder=embedder, tier="retrieval", dataset="scifact",
+    per_query = [PerQuery(embedder=embedder, tier="retrieval", dataset=dataset,
                           metric="nDCG@10",
                           values={"q1": base - 0.1, "q2": base, "q3": base + 0.1})]
     return RunResult(
@@ -23,7 +24,7 @@ def scifact_run(values: dict[str, float] | None = None, embedder: str = "candida
         provenance={"created_at": "2026-12-06T10:00:00+00:00"},
         embedders={embedder: {"id": embedder, "name": "org/candidate-small", "dim": 384,
                               "max_seq_length": 256, "weights_sha256": "ab" * 32}},
-        datasets={"scifact": {"split": "test", "sha256": "cd" * 32, "n_queries_evaluated": 3}},
+        datasets={dataset: {"split": "test", "sha256": "cd" * 32, "n_queries_evaluated": 3}},
         params={}, metrics=rows, per_query=per_query)
 
 

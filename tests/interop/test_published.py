@@ -64,11 +64,7 @@ def test_one_candidate_against_a_published_figure_names_no_winner(tmp_path: Path
 
 def test_compare_cli_with_published_and_a_task_mapping(tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    run = scifact_run()
-    run.datasets["sf"] = run.datasets.pop("scifact")
-    for row in [*run.metrics, *run.per_query]:
-        row.dataset = "sf"
-    results = save(run, tmp_path / "results.json")
+    results = save(scifact_run(dataset="sf"), tmp_path / "results.json")
     folder = published_folder(tmp_path / "pub")
     assert main(["compare", str(results), "--published", str(folder),
                  "--task", "sf=SciFact"]) == 0
@@ -126,3 +122,13 @@ def test_the_pre_1_11_flat_shape_is_read(tmp_path: Path) -> None:
     [(_, run)] = published_runs([old], {})
     assert {(r.dataset, r.metric): r.value for r in run.metrics} == {
         ("scifact", "nDCG@10"): 0.6451, ("scifact", "R@100"): 0.9333}
+
+
+def test_a_task_that_matches_no_dataset_is_named(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    results = save(scifact_run(dataset="sf"), tmp_path / "results.json")
+    folder = published_folder(tmp_path / "pub")
+    assert main(["compare", str(results), "--published", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "SciFact.json: MTEB task(s) SciFact match no dataset here (sf)" in err
+    assert "--task DATASET=TaskName" in err

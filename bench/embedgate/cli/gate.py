@@ -99,10 +99,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     runs = [(lab, RunResult.load(p)) for lab, p in zip(labels, paths)]
     if args.published:
         from embedgate.cli.export import task_map
-        from embedgate.interop.published import published_runs
+        from embedgate.interop.published import check_matches, published_runs
 
-        runs += published_runs([check_name(p, "--published") for p in args.published],
-                               task_map(args.task), args.published_split)
+        refs = published_runs([check_name(p, "--published") for p in args.published],
+                              task_map(args.task), args.published_split)
+        check_matches(refs, {d for _, r in runs for d in r.datasets},
+                      "map it with --task DATASET=TaskName")
+        runs += refs
     report = compare(runs, method=args.test, alpha=args.alpha, n_resamples=args.n_resamples,
                      seed=args.seed)
     markdown = to_markdown(report)

@@ -127,3 +127,15 @@ def _run(model: str, pubs: list[Published], by_task: dict[str, str]) -> RunResul
         suite=SuiteInfo(name="published", file=str(pubs[0].source), sha256=""),
         provenance={"published": sources}, embedders={label: {"id": label, "name": model}},
         datasets={}, params={}, metrics=rows, per_query=[])
+
+
+def check_matches(runs: list[tuple[str, RunResult]], datasets: set[str], how: str) -> None:
+    """Each published model must land on a dataset the bake-off has (tasks that match none,
+    e.g. the rest of a results-repository folder, are left off the boards): one that matches
+    nothing would vanish from every board without a word. `how` says how to map a task."""
+    for _, run in runs:
+        if not {r.dataset for r in run.metrics} & datasets:
+            sources = run.provenance["published"]
+            tasks = ", ".join(sorted({str(s["task"]) for s in sources}))
+            raise InputError(f"{sources[0]['file']}: MTEB task(s) {tasks} match no dataset here "
+                             f"({', '.join(sorted(datasets)) or 'none'}); {how}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from embedgate.infra import atomic
 from embedgate.infra.textio import check_name
-from embedgate.interop.published import published_runs
+from embedgate.interop.published import check_matches, published_runs
 from embedgate.suite import LoadedSuite
 from embedgate.judge.compare import compare
 from embedgate.report.markdown import to_markdown
@@ -27,8 +27,11 @@ def references(loaded: LoadedSuite) -> list[tuple[str, RunResult]]:
     out: list[tuple[str, RunResult]] = []
     for i, spec in enumerate(loaded.suite.published):
         try:
-            out += published_runs([loaded.resolve(check_name(spec.path, "published path"))],
+            runs = published_runs([loaded.resolve(check_name(spec.path, "published path"))],
                                   spec.tasks, spec.split)
+            check_matches(runs, {d.id for d in loaded.suite.datasets},
+                          "map it with tasks: {DATASET: TaskName}")
+            out += runs
         except InputError as exc:
             raise InputError(f"{exc} (published at {loaded.where(('published', i))})") from None
     return out
