@@ -137,9 +137,9 @@ def weakest_links(system: System) -> list[str]:
 
 def _check_rows(rows: list[tuple[System, MetricRow]]) -> None:
     """All systems of a board must have measured the same thing the same way."""
-    first, row0 = rows[0]
+    first, row0 = next((sr for sr in rows if not sr[0].published), rows[0])
     where = f"{row0.tier}/{row0.dataset}/{row0.metric}"
-    for other, row in rows[1:]:
+    for other, row in rows:
         if other.run is not first.run and not (first.published or other.published):
             check_comparable(first.run.datasets, first.run.params, other.run, row.tier,
                              row.dataset, where, f"{other.source} vs {first.source}")
