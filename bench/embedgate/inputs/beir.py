@@ -107,12 +107,16 @@ def _need(path: Path, what: str) -> Path:
 
 
 def _id(obj: dict[str, Any], path: Path, lineno: int) -> str:
-    value = obj.get("_id", obj.get("id"))
+    return check_id(obj.get("_id", obj.get("id")), f"{path}:{lineno}")
+
+
+def check_id(value: object, where: str, key: str = "_id") -> str:
+    """An id as a string; `where` ("file:line" or "file row n") and `key` name it in errors."""
     if value is None or value == "":
-        raise InputError(f'{path}:{lineno}: missing "_id"; every line needs an "_id"')
+        raise InputError(f'{where}: missing "{key}"; every line needs an "{key}"')
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InputError(f'{path}:{lineno}: "_id" is a JSON {_json_type(value)}; ids must be '
-                         'strings (or whole numbers), e.g. "_id": "d1"')
+        raise InputError(f'{where}: "{key}" is a JSON {_json_type(value)}; ids must be '
+                         f'strings (or whole numbers), e.g. "{key}": "d1"')
     return str(value)
 
 
@@ -201,14 +205,38 @@ def load_beir(dataset_id: str, root: Path, split: str, unknown_doc_qrels: str = 
     queries_p = _need(root / "queries.jsonl", "queries.jsonl")
     qrels_p = _need(root / "qrels" / f"{split}.tsv", f"qrels/{split}.tsv (split {split!r})")
     doc_ids, doc_texts, meta = load_corpus(corpus_p)
-    all_queries = load_queries(queries_p)
-    known_docs = set(doc_ids)
+    rows = [(f"{qrels_p}:{lineno}", q, d, rel) for lineno, q, d, rel in load_qrels(qrels_p)]
+    return assemble(Parts(dataset_id, root, split, doc_ids, doc_texts, meta,
+                          load_queries(queries_p), rows, qrels_p,
+                          content_hash([corpus_p, queries_p, qrels_p])), unknown_doc_qrels)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a loader of any format read; `assemble` joins it into a Collection."""
+
+    dataset_id: str
+    path: Path
+    split: str
+    doc_ids: list[str]
+    doc_texts: list[str]
+    meta: dict[str, dict[str, Any]]
+    queries: dict[str, str]  # every query read, evaluated or not
+    qrels: list[tuple[str, str, str, int]]  # (where: "file:line" or "file row n", qid, docid, rel)
+    qrels_path: Path
+    sha256: str
+
+
+def assemble(parts: Parts, unknown_doc_qrels: str = "error") -> Collection:
+    """Join judgements to queries and documents, counting what is dropped (module docstring)."""
+    known_docs = set(parts.doc_ids)
+    all_queries = parts.queries
     qrels: dict[str, dict[str, int]] = {}
     unknown_q = dropped = 0
-    for lineno, qid, docid, rel in load_qrels(qrels_p):
+    for where, qid, docid, rel in parts.qrels:
         if docid not in known_docs:
             if unknown_doc_qrels == "error":
-                raise InputError(f'{qrels_p}:{lineno}: judgement points at unknown document "{docid}"'
+                raise InputError(f'{where}: judgement points at unknown document "{docid}"'
                                  "; fix the id, or set unknown_doc_qrels: drop to count and skip them")
             dropped += 1
             continue
@@ -219,7 +247,7 @@ def load_beir(dataset_id: str, root: Path, split: str, unknown_doc_qrels: str = 
     empty = {q for q in qrels if not all_queries[q]}
     evaluated = {q: all_queries[q] for q in qrels if q not in empty}
     stats = DatasetStats(
-        n_docs=len(doc_ids), n_queries_in_file=len(all_queries),
+        n_docs=len(parts.doc_ids), n_queries_in_file=len(all_queries),
         n_queries_evaluated=len(evaluated),
         n_queries_without_qrels=len(set(all_queries) - set(qrels)),
         n_queries_empty_text=len(empty),
@@ -227,9 +255,10 @@ def load_beir(dataset_id: str, root: Path, split: str, unknown_doc_qrels: str = 
         n_qrels=sum(len(v) for v in qrels.values()),
         n_qrels_unknown_query=unknown_q, n_qrels_unknown_doc_dropped=dropped)
     if not evaluated:
-        raise InputError(f"{qrels_p}: no query of split {split!r} has both text and judgements; "
-                         "check that query ids in qrels match queries.jsonl")
+        raise InputError(f"{parts.qrels_path}: no query of split {parts.split!r} has both text "
+                         "and judgements; check that the query ids of the judgements match the "
+                         "queries")
     return Collection(
-        id=dataset_id, path=root, split=split, doc_ids=doc_ids, doc_texts=doc_texts,
-        queries=evaluated, qrels={q: qrels[q] for q in evaluated},
-        sha256=content_hash([corpus_p, queries_p, qrels_p]), stats=stats, meta=meta)
+        id=parts.dataset_id, path=parts.path, split=parts.split, doc_ids=parts.doc_ids,
+        doc_texts=parts.doc_texts, queries=evaluated, qrels={q: qrels[q] for q in evaluated},
+        sha256=parts.sha256, stats=stats, meta=parts.meta)

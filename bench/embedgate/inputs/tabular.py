@@ -34,13 +34,15 @@ def infer_format(path: Path, declared: str | None) -> str:
 
 
 def csv_rows(path: Path, what: str, required: Sequence[str], columns: str, row_hint: str,
-             delimiter: str = ",") -> Iterator[tuple[int, dict[str, str]]]:
+             delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL
+             ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, {column: field}) for every non-blank row after the header.
 
     `required`: columns the header must name; `columns`: how the error spells the expected
     header; `row_hint`: the fix for a row whose field count differs from the header's.
     """
-    reader = csv.reader((text + "\n" for _, text in read_lines(path, what)), delimiter=delimiter)
+    reader = csv.reader((text + "\n" for _, text in read_lines(path, what)), delimiter=delimiter,
+                        quoting=quoting)
     try:
         header = [h.strip().lower() for h in next(reader, [])]
         missing = [c for c in required if c not in header]

@@ -35,6 +35,7 @@ class Entry(_Rec):
     diff_to_best: float | None = None  # value - leader's value, in the metric's units
     p_vs_best: float | None = None  # Holm-adjusted
     group: str | None = None  # tie group letter (see tie_groups); None: not tested
+    published: bool = False  # a published figure: no per-query values, never tested
 
 
 class Comparison(_Rec):
@@ -75,6 +76,8 @@ class System:
     run: RunResult
     embedder: str
     source: str
+    published: bool = False  # interop/published.py marks such runs in provenance
+
 
 
 def systems(runs: Sequence[tuple[str, RunResult]]) -> list[System]:
@@ -87,7 +90,8 @@ def systems(runs: Sequence[tuple[str, RunResult]]) -> list[System]:
     for label, run in runs:
         for emb in run.embedders:
             name = emb if counts[emb] == 1 else f"{label}:{emb}"
-            out.append(System(name, run, emb, f"{label}, embedder {emb}"))
+            out.append(System(name, run, emb, f"{label}, embedder {emb}",
+                              bool(run.provenance.get("published"))))
     if len({s.label for s in out}) != len(out):
         raise InputError("two results files have the same label and embedder; pass distinct files")
     return out
@@ -133,10 +137,10 @@ def weakest_links(system: System) -> list[str]:
 
 def _check_rows(rows: list[tuple[System, MetricRow]]) -> None:
     """All systems of a board must have measured the same thing the same way."""
-    first, row0 = rows[0]
+    first, row0 = next((sr for sr in rows if not sr[0].published), rows[0])
     where = f"{row0.tier}/{row0.dataset}/{row0.metric}"
-    for other, row in rows[1:]:
-        if other.run is not first.run:
+    for other, row in rows:
+        if other.run is not first.run and not (first.published or other.published):
             check_comparable(first.run.datasets, first.run.params, other.run, row.tier,
                              row.dataset, where, f"{other.source} vs {first.source}")
         if (row.higher_is_better, row.unit) != (row0.higher_is_better, row0.unit):
@@ -160,21 +164,28 @@ def _board(rows: list[tuple[System, MetricRow]], method: str, alpha: float, n_re
     row0 = rows[0][1]
     sign = 1.0 if row0.higher_is_better else -1.0
     ranked = sorted(rows, key=lambda sr: -sign * sr[1].value)
-    comps = _comparisons(ranked, method, alpha, n_resamples, seed)
-    leader = ranked[0][0].label
-    vs_best = {c.b: c for c in comps if c.a == leader}
-    groups = tie_groups([s.label for s, _ in ranked], comps)
+    tested = [sr for sr in ranked if not sr[0].published]  # published rows are shown, not tested
+    comps = _comparisons(tested, method, alpha, n_resamples, seed) if tested else []
+    vs_best = {c.b: c for c in comps if c.a == tested[0][0].label}
+    groups = tie_groups([s.label for s, _ in tested], comps)
     entries = [Entry(rank=i + 1, system=s.label, value=row.value, n_queries=row.n_queries,
                      diff_to_best=None if i == 0 else row.value - ranked[0][1].value,
                      p_vs_best=vs_best[s.label].p_holm if s.label in vs_best else None,
-                     group=groups.get(s.label))
+                     group=groups.get(s.label), published=s.published)
                for i, (s, row) in enumerate(ranked)]
-    winner, conclusion = _conclusion(ranked, comps, alpha, sign)
-    if len(ranked) > 2 and groups:  # with two systems the conclusion already says it all
+    winner, conclusion = _conclusion(tested, comps, alpha, sign) if len(tested) > 1 else (None, "")
+    published = [s.label for s, _ in ranked if s.published]
+    if published:
+        conclusion = "; ".join(filter(None, [conclusion, PUBLISHED_NOTE + ", ".join(published)]))
+    if len(tested) > 2 and groups:  # with two systems the conclusion already says it all
         conclusion += "; tie groups (not separable from their best): " + groups_text(groups)
     return Board(tier=row0.tier, dataset=row0.dataset, metric=row0.metric,
                  higher_is_better=row0.higher_is_better, unit=row0.unit, entries=entries,
                  comparisons=comps, winner=winner, conclusion=conclusion)
+
+
+PUBLISHED_NOTE = ("published figures carry no per-query values, so they are shown for reference "
+                  "and no significance is claimed against them: ")
 
 
 def _comparisons(ranked: list[tuple[System, MetricRow]], method: str, alpha: float,

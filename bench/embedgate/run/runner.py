@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, cast
 
 from embedgate.infra import atomic
@@ -16,7 +17,8 @@ from embedgate.run import bakeoff, catalog, child, cost, provenance
 from embedgate.judge import gating
 from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
 from embedgate.tiers.context import RunContext
-from embedgate.inputs.beir import Collection, load_beir
+from embedgate.inputs.beir import Collection
+from embedgate.inputs.formats import load_dataset
 from embedgate.encode.setup import EncodeOverrides, build_pipeline
 from embedgate.infra.errors import InputError
 from embedgate.run.leak import check_suite as check_recipe_leaks
@@ -25,7 +27,6 @@ from embedgate.embedders.base import Embedder, Retriever
 from embedgate.embedders.lazy import LazyEmbedder, build_lazy, model_loaded
 from embedgate.embedders.registry import BuildEnv
 from embedgate.results.schema import MetricRow, PerQuery, RunResult, SuiteInfo, TierResult
-from embedgate.infra.textio import check_name
 from embedgate import tiers
 from embedgate.embedders.st import check_max_seq_length, check_model_dir, model_path
 from embedgate.report.render import render_report
@@ -54,11 +55,9 @@ def configure_threads(threads: int) -> None:
 def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
     out: dict[str, Collection] = {}
     for i, spec in enumerate(loaded.suite.datasets):
-        where = loaded.where(("datasets", i, "path"))
+        where = loaded.where(("datasets", i, "path" if spec.format == "beir" else "format"))
         try:
-            check_name(spec.path, "dataset path")  # before resolve(), which raises on a NUL
-            out[spec.id] = load_beir(spec.id, loaded.resolve(spec.path), spec.split,
-                                     spec.unknown_doc_qrels)
+            out[spec.id] = load_dataset(spec, loaded.resolve)
         except InputError as exc:
             raise InputError(f"{exc} (dataset \"{spec.id}\" at {where})") from None
     return out
@@ -149,6 +148,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     # A folder we cannot write fails now, not after the models ran.
     atomic.check_writable_dir(target, "--out" if out else "output.dir (or --out)")
     datasets = load_datasets(loaded)
+    published = bakeoff.references(loaded)  # a bad published file fails before any model
     jobs = plan_jobs(loaded, datasets)
     suite_jobs = plan_suite_jobs(loaded, datasets)
     precheck_embedders(loaded)
@@ -198,7 +198,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     pipeline.close()
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
     result = gating.attach(gates, result)
-    write_outputs(result, results, target)
+    write_outputs(result, results, target, published)
     return result, target
 
 
@@ -231,12 +231,13 @@ def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[s
         timings={"total_s": wall_s, "encode_s": ctx.encode_seconds, **ctx.timings})
 
 
-def write_outputs(result: RunResult, tier_results: list[TierResult], target: Path) -> None:
+def write_outputs(result: RunResult, tier_results: list[TierResult], target: Path,
+                  published: Sequence[tuple[str, RunResult]] = ()) -> None:
     """Artifacts, leaderboards, results.json and the report rendered from it, as one unit:
     all are written or none (a full disk leaves the previous run's files as they were)."""
     files: dict[Path, str] = {target / rel: text for r in tier_results
                               for rel, text in r.artifacts.items()}
-    files.update(bakeoff.outputs(result, target))  # leaderboards when two or more embedders ran
+    files.update(bakeoff.outputs(result, target, published))  # leaderboards of 2+ systems
     text = atomic.json_text(result.model_dump(mode="json"))
     files[target / "results.json"] = text
     # the report shows exactly what the file holds, as `embedgate report` would render it

@@ -4,9 +4,9 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Discriminator, Field, Tag, ValidationError, field_validator
 
 from embedgate.infra.errors import InputError, check_known, did_you_mean, unknown
 from embedgate.infra.plugins import load_factory, params_model, plugin_kinds
@@ -14,13 +14,18 @@ from embedgate.infra.textio import resolve_under
 from embedgate.suite.base import Ident, Seed, Spec
 from embedgate.suite.cost import CostSpec, check_cost
 from embedgate.suite.instructions import check_instructions
+from embedgate.suite.datasets import HfDatasetSpec, TableDatasetSpec, TrecDatasetSpec
 from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec, OnnxSpec,
                                        PluginSpec, RerankSpec, SentenceTransformersSpec,
                                        TruncateSpec)
 from embedgate.suite.gates import GateSpec
+from embedgate.suite.published import PublishedSpec
 from embedgate.suite.loading import load_mapping, validate, yaml_loc
 from embedgate.suite.tiers import Tiers
 from embedgate.suite.yamlsrc import Loc, YamlDoc
+
+
+DATASET_FORMATS = ("beir", "table", "trec", "hf")  # see inputs/formats.py
 
 
 class BeirDatasetSpec(Spec):
@@ -34,8 +39,25 @@ class BeirDatasetSpec(Spec):
     # What this dataset's queries ask for, given to embedders with a query_instruction_template.
     instruction: str | None = Field(default=None, min_length=1)
 
+    @field_validator("format", mode="before")
+    @classmethod
+    def _known_format(cls, value: object) -> object:  # unknown formats are routed here
+        if value != "beir":
+            raise ValueError(f"unknown dataset format {value!r}; use one of "
+                             f"{', '.join(DATASET_FORMATS)}")
+        return value
 
-DatasetSpec = BeirDatasetSpec
+
+def _dataset_tag(value: Any) -> str:
+    """`format:` picks the spec; without it a dataset is a BEIR folder (as before formats)."""
+    fmt = value.get("format") if isinstance(value, dict) else getattr(value, "format", None)
+    return fmt if fmt in DATASET_FORMATS[1:] else "beir"
+
+
+DatasetSpec = Annotated[
+    Annotated[BeirDatasetSpec, Tag("beir")] | Annotated[TableDatasetSpec, Tag("table")]
+    | Annotated[TrecDatasetSpec, Tag("trec")] | Annotated[HfDatasetSpec, Tag("hf")],
+    Discriminator(_dataset_tag)]
 
 
 class CacheSpec(Spec):
@@ -82,6 +104,7 @@ class Suite(Spec):
     baseline: Path | None = None  # results.json the gates compare with (relative to this file)
     gates: list[GateSpec] = Field(default_factory=list)
     cost: CostSpec | None = None  # prices for cost per 1,000 queries (suite/cost.py)
+    published: list[PublishedSpec] = Field(default_factory=list)  # bake-off reference rows
 
 
 class LoadedSuite:

@@ -1,0 +1,1 @@
+"""interop: other formats in and out (MTEB / Hugging Face results, HF / table / TREC datasets)."""
