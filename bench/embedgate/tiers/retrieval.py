@@ -14,6 +14,7 @@ from embedgate.suite import IndexSpec, RetrievalTier
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection
 from embedgate.tiers.drilldown import drilldown
+from embedgate.tiers.holes import with_holes
 from embedgate.embedders.base import Embedder, Retriever
 from embedgate.algorithms.search import SearchOutcome, search, to_run, trec_lines
 from embedgate.algorithms.ir import mean, parse_metric, per_query
@@ -117,7 +118,8 @@ def _scored(eid: str, data: Collection, params: RetrievalTier,
                       n_queries=len(values[s.name])) for s in specs]
     pqs = [PerQuery(embedder=eid, tier=TIER, dataset=data.id, metric=s.name, values=values[s.name])
            for s in specs]
-    details = {"top_k": params.top_k, **extra, "n_docs": len(data.doc_ids),
+    rows, holes = with_holes(rows, specs, data.qrels, run_dict)  # bounds: docs/holes.md
+    details = {"top_k": params.top_k, **extra, "n_docs": len(data.doc_ids), "holes": holes,
                "n_queries": len(data.queries),
                "drilldown": drilldown(data, run_dict)}  # the report's per-query view
     for row, pq in extra_rows:
