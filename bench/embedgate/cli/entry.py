@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     from embedgate.cli.power import add_parser as add_power_parser
 
     add_power_parser(sub)
+    from embedgate.cli.pool import add_parser as add_pool_parser
+
+    add_pool_parser(sub)
     return parser
 
 

@@ -16,6 +16,7 @@ from embedgate.judge import gating
 from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection, load_beir
+from embedgate.inputs.judgments import JUDGED_SUFFIX, with_extra
 from embedgate.encode.setup import EncodeOverrides, build_pipeline
 from embedgate.infra.errors import InputError
 from embedgate.recipes.leak import check_suite as check_recipe_leaks
@@ -55,6 +56,9 @@ def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
             check_name(spec.path, "dataset path")  # before resolve(), which raises on a NUL
             out[spec.id] = load_beir(spec.id, loaded.resolve(spec.path), spec.split,
                                      spec.unknown_doc_qrels)
+            if spec.qrels_extra:  # the same collection with labelled holes, side by side
+                out[spec.id + JUDGED_SUFFIX] = with_extra(
+                    out[spec.id], [loaded.resolve(p) for p in spec.qrels_extra])
         except InputError as exc:
             raise InputError(f"{exc} (dataset \"{spec.id}\" at {where})") from None
     return out
@@ -212,7 +216,7 @@ def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[s
         provenance=provenance.collect(loaded.base_dir, suite.seed, ctx.threads),
         embedders=infos,
         datasets={d.id: {"path": str(d.path), "split": d.split, "sha256": d.sha256,
-                         **d.stats.to_dict()} for d in datasets.values()},
+                         **d.stats.to_dict(), **d.extra} for d in datasets.values()},
         params={"tiers": suite.tiers.model_dump(mode="json", exclude_none=True),
                 **({} if suite.cost is None else {"cost": suite.cost.model_dump(mode="json")})},
         metrics=metrics, per_query=per_query, details=details,

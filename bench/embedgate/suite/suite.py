@@ -29,6 +29,8 @@ class BeirDatasetSpec(Spec):
     path: Path
     split: str = "test"
     unknown_doc_qrels: Literal["error", "drop"] = "error"
+    # labelled judging files (`embedgate pool`) merged as "<id>+judged", judged side by side
+    qrels_extra: list[Path] = Field(default_factory=list)
 
 
 DatasetSpec = BeirDatasetSpec

@@ -15,6 +15,7 @@ from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection
 from embedgate.tiers.drilldown import drilldown
 from embedgate.tiers.holes import with_holes
+from embedgate.inputs.judgments import JUDGED_SUFFIX
 from embedgate.embedders.base import Embedder, Retriever
 from embedgate.algorithms.search import SearchOutcome, search, to_run, trec_lines
 from embedgate.algorithms.ir import mean, parse_metric, per_query
@@ -30,6 +31,7 @@ ACCEPTS_RETRIEVERS = True  # BM25 / hybrid systems rank the collection themselve
 def prepare(params: RetrievalTier, loaded: object, datasets: dict[str, Collection]) -> list[Unit]:
     """Each dataset's collection; with `chunking`, with its clause qrels read and checked."""
     ids = params.datasets or list(datasets)
+    ids += [j for i in ids if (j := i + JUDGED_SUFFIX) in datasets and j not in ids]  # qrels_extra
     if params.chunking is not None:
         return [(did, prepare_unit(datasets[did], params.chunking)) for did in ids]
     return [(did, datasets[did]) for did in ids]
