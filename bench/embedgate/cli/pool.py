@@ -25,6 +25,8 @@ def add_parser(sub: Any) -> None:
                    "is written beside it)")
     p.add_argument("--dataset", action="append", default=[], metavar="ID=PATH",
                    help="the folder of dataset ID, where the results' recorded path moved")
+    p.add_argument("--judge", help="a YAML file with a `judge:` block: a chat model labels the "
+                   "pairs once its agreement with the qrels (Cohen's kappa) clears the floor")
     p.set_defaults(func=run)
 
 
@@ -41,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     out = check_name(args.out, "--out")
     pools = build_pools([check_name(r, "results file") for r in args.results], args.depth,
                         paths)
+    refused = False
+    if args.judge:
+        refused = _judge(args.judge, pools, out)
     records = [r for p in pools for r in p.records]
     if out.suffix.lower() == ".tsv":
         raise InputError(f"--out {out}: name the JSONL file (e.g. pool.jsonl); the TSV copy is "
@@ -54,4 +59,21 @@ def run(args: argparse.Namespace) -> int:
               f"per system: {systems})")
     print(f"judging file: {out} and {tsv} (fill grade, who, when; name it in the dataset's "
           "qrels_extra:)")
-    return 0
+    return 3 if refused else 0
+
+
+def _judge(path: str, pools: list[Any], out: Path) -> bool:
+    """Label the pools with the judge; True when it was refused on some dataset."""
+    from embedgate.infra.textio import check_file
+    from embedgate.judge.auto_label import label_pools
+    from embedgate.suite.judge import load_judge
+
+    spec = load_judge(check_file(path, "judge file"))
+    report = out.with_suffix(".judge.json")
+    cals = label_pools(spec, pools, report)
+    for pool, cal in zip(pools, cals):
+        print(f"{pool.dataset}: {cal.line(f'judge:{spec.model}')}")
+        print(f"  confusion (rows: qrels grade, columns: judge grade; grades {cal.labels}): "
+              f"{cal.confusion}")
+    print(f"judge calibration: {report}")
+    return not all(c.accepted for c in cals)

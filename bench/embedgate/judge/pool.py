@@ -33,6 +33,7 @@ class DatasetPool:
     records: list[dict[str, Any]]  # one per pair to judge, with texts (inputs/judgments.FIELDS)
     per_system: dict[str, int]  # system -> its unjudged documents in the top depth
     n_queries: int
+    data: Collection  # where the texts and qrels came from (the judge's calibration reads it)
 
 
 def pool_pairs(qrels: Qrels, runs: Mapping[str, Run], depth: int
@@ -103,4 +104,4 @@ def _pool(data: Collection, systems: Mapping[str, Run], depth: int) -> DatasetPo
     records = [{"dataset": data.id, "query_id": q, "doc_id": d, "grade": None, "who": None,
                 "when": None, "query": data.queries[q], "doc": docs.get(d, ""),
                 "retrieved_by": tags} for (q, d), tags in pairs.items()]
-    return DatasetPool(data.id, records, per_system, len({q for q, _ in pairs}))
+    return DatasetPool(data.id, records, per_system, len({q for q, _ in pairs}), data)

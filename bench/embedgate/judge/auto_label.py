@@ -1,0 +1,44 @@
+"""`embedgate pool --judge FILE`: a judge model labels the pooled pairs, once it has shown that
+it agrees with the humans (judge/calibrate.py). Only the unjudged pooled pairs are sent; the
+labelled judging file names the judge as `who`, so `qrels_extra:` keeps its provenance.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from embedgate.algorithms.holes import max_grade
+from embedgate.infra import atomic
+from embedgate.judge.calibrate import Calibration, calibrate
+from embedgate.judge.llm_judge import ChatJudge, to_scale
+from embedgate.judge.pool import DatasetPool
+from embedgate.suite.judge import ChatJudgeSpec
+from embedgate.tiers.qa.gencache import FILE_NAME, GenerationCache, default_cache_dir
+
+
+def label_pools(spec: ChatJudgeSpec, pools: Sequence[DatasetPool], report: Path,
+                cache: Path | None = None) -> list[Calibration]:
+    """Calibrate the judge per dataset; label the pool of each dataset where it is accepted
+    (records updated in place). The calibrations are written to ``report`` (JSON)."""
+    judge = ChatJudge(spec, GenerationCache(cache or default_cache_dir() / FILE_NAME))
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = []
+    for pool in pools:
+        scale = max_grade(pool.data.qrels)
+
+        def grade(pairs: Sequence[tuple[str, str]], scale: int = scale) -> list[int]:
+            return [to_scale(g, scale) for g in judge.grades(pairs)]
+
+        cal = calibrate(pool.data, grade, spec.calibration, spec.seed, spec.kappa_floor)
+        out.append(cal)
+        if cal.accepted and pool.records:
+            grades = grade([(str(r["query"]), str(r["doc"])) for r in pool.records])
+            for record, g in zip(pool.records, grades):
+                record.update(grade=g, who=judge.name, when=when)
+    atomic.write_text(report, json.dumps(
+        {"judge": judge.name, "datasets": {p.dataset: asdict(c) for p, c in zip(pools, out)}},
+        indent=1) + "\n")
+    return out
