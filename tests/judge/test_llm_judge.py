@@ -52,7 +52,7 @@ def _oracle() -> tuple[dict[tuple[str, str], int], dict[str, str]]:
 
 
 def _judge_file(path: Path, url: str, **extra: object) -> Path:
-    opts = {"base_url": url, "model": "fake-judge", "calibration": 30, "seed": 1, **extra}
+    opts = {"type": "openai-compatible", "base_url": url, "model": "fake-judge", "calibration": 30, "seed": 1, **extra}
     path.write_text("judge:\n" + "".join(f"  {k}: {v}\n" for k, v in opts.items()),
                     encoding="utf-8")
     return path
@@ -124,3 +124,37 @@ def test_judge_down_slow_or_off_scale_is_exit_4(results: Path, tmp_path: Path,
     err = capsys.readouterr().err.strip()
     assert code == 4 and len(err.splitlines()) == 1, err
     assert not (tmp_path / "p.jsonl").exists() and results.read_bytes() == before
+
+
+def test_rerank_judge_labels_by_threshold(results: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from embedgate.retrievers.serve_rerank import RerankServer
+
+    from tests.retrievers.test_rerank import overlap
+
+    out = tmp_path / "pool.jsonl"
+    with RerankServer(overlap, "overlap") as server:
+        judge = tmp_path / "rerank.yaml"
+        judge.write_text(f"judge:\n  type: rerank\n  threshold: 4\n  kappa_floor: -1\n"
+                         f"  endpoint: {{base_url: '{server.base_url}', model: overlap}}\n",
+                         encoding="utf-8")
+        assert main(["pool", str(results), "--out", str(out), "--judge", str(judge)]) == 0
+    lines = [json.loads(t) for t in out.read_text(encoding="utf-8").splitlines()]
+    assert {r["who"] for r in lines} == {"judge:rerank:overlap"}
+    # the top grade (2 on the fixture's scale) exactly where the overlap reaches the threshold
+    assert [r["grade"] for r in lines] == [2 * (overlap(r["query"], [r["doc"]])[0] >= 4)
+                                           for r in lines]
+    assert 0 < sum(r["grade"] > 0 for r in lines) < len(lines)
+    assert "judge:rerank:overlap: Cohen's kappa" in capsys.readouterr().out
+
+
+def test_rerank_judge_needs_exactly_one_source(results: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    judge = tmp_path / "rerank.yaml"
+    judge.write_text("judge:\n  type: rerank\n  threshold: 0.5\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["pool", str(results), "--out", str(tmp_path / "p.jsonl"), "--judge",
+                 str(judge)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "exactly one of endpoint: or model:" in err
+    assert f"{judge}:" in err

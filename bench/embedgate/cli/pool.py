@@ -41,11 +41,10 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--dataset {item!r}: expected ID=PATH, e.g. scifact=data/scifact")
         paths[did] = check_name(path, "--dataset path")
     out = check_name(args.out, "--out")
+    spec = _judge_spec(args.judge) if args.judge else None  # a bad judge file fails first
     pools = build_pools([check_name(r, "results file") for r in args.results], args.depth,
                         paths)
-    refused = False
-    if args.judge:
-        refused = _judge(args.judge, pools, out)
+    refused = False if spec is None else _judge(spec, pools, out)
     records = [r for p in pools for r in p.records]
     if out.suffix.lower() == ".tsv":
         raise InputError(f"--out {out}: name the JSONL file (e.g. pool.jsonl); the TSV copy is "
@@ -62,18 +61,37 @@ def run(args: argparse.Namespace) -> int:
     return 3 if refused else 0
 
 
-def _judge(path: str, pools: list[Any], out: Path) -> bool:
-    """Label the pools with the judge; True when it was refused on some dataset."""
+def _judge_spec(path: str) -> Any:
     from embedgate.infra.textio import check_file
-    from embedgate.judge.auto_label import label_pools
     from embedgate.suite.judge import load_judge
 
-    spec = load_judge(check_file(path, "judge file"))
+    return load_judge(check_file(path, "judge file"))
+
+
+def _judge(spec: Any, pools: list[Any], out: Path) -> bool:
+    """Label the pools with the judge; True when it was refused on some dataset."""
+    from embedgate.judge.auto_label import label_pools
+
+    judge = _build(spec)
     report = out.with_suffix(".judge.json")
-    cals = label_pools(spec, pools, report)
+    cals = label_pools(judge, spec, pools, report)
     for pool, cal in zip(pools, cals):
-        print(f"{pool.dataset}: {cal.line(f'judge:{spec.model}')}")
+        print(f"{pool.dataset}: {cal.line(judge.name)}")
         print(f"  confusion (rows: qrels grade, columns: judge grade; grades {cal.labels}): "
               f"{cal.confusion}")
     print(f"judge calibration: {report}")
     return not all(c.accepted for c in cals)
+
+
+def _build(spec: Any) -> Any:
+    """The judge a spec describes: a chat model (cached answers) or a cross-encoder."""
+    from embedgate.suite.judge import ChatJudgeSpec
+
+    if isinstance(spec, ChatJudgeSpec):
+        from embedgate.judge.llm_judge import ChatJudge
+        from embedgate.tiers.qa.gencache import FILE_NAME, GenerationCache, default_cache_dir
+
+        return ChatJudge(spec, GenerationCache(default_cache_dir() / FILE_NAME))
+    from embedgate.retrievers.rerank_judge import RerankJudge
+
+    return RerankJudge(spec)

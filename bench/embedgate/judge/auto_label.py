@@ -9,21 +9,28 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 from embedgate.algorithms.holes import max_grade
 from embedgate.infra import atomic
 from embedgate.judge.calibrate import Calibration, calibrate
-from embedgate.judge.llm_judge import ChatJudge, to_scale
+from embedgate.judge.llm_judge import to_scale
 from embedgate.judge.pool import DatasetPool
-from embedgate.suite.judge import ChatJudgeSpec
-from embedgate.tiers.qa.gencache import FILE_NAME, GenerationCache, default_cache_dir
+from embedgate.suite.judge import ChatJudgeSpec, RerankJudgeSpec
 
 
-def label_pools(spec: ChatJudgeSpec, pools: Sequence[DatasetPool], report: Path,
-                cache: Path | None = None) -> list[Calibration]:
+class Judge(Protocol):
+    """Grades on the judge scale 0–3 (judge/llm_judge.py) for (query, passage) pairs."""
+
+    name: str
+
+    def grades(self, pairs: Sequence[tuple[str, str]]) -> list[int]: ...
+
+
+def label_pools(judge: Judge, spec: ChatJudgeSpec | RerankJudgeSpec,
+                pools: Sequence[DatasetPool], report: Path) -> list[Calibration]:
     """Calibrate the judge per dataset; label the pool of each dataset where it is accepted
     (records updated in place). The calibrations are written to ``report`` (JSON)."""
-    judge = ChatJudge(spec, GenerationCache(cache or default_cache_dir() / FILE_NAME))
     when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = []
     for pool in pools:

@@ -1,23 +1,31 @@
 """The `judge:` block: a model that labels unjudged pooled pairs (`embedgate pool --judge`).
 
-Only an OpenAI-compatible chat endpoint is offered (UMBRELA's 0–3 prompt); the key is read
-from the environment variable `api_key_env` names, never from the file. Before its labels are
-used the judge labels `calibration` seeded already-judged pairs, and is refused below
-`kappa_floor` (Cohen's kappa against the humans).
+Two types: `openai-compatible`, a chat endpoint graded with UMBRELA's 0–3 prompt (the key
+from the environment variable `api_key_env` names, never from the file); and `rerank`, a
+`/v1/rerank` endpoint or a CrossEncoder directory whose score at or above `threshold` counts
+relevant. Before its labels are used the judge labels `calibration` seeded already-judged
+pairs, and is refused below `kappa_floor` (Cohen's kappa against the humans).
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from embedgate.suite.base import Seed, Spec
+from embedgate.suite.embedders import RerankEndpointSpec
 from embedgate.suite.loading import load_mapping, validate
 
 
-class ChatJudgeSpec(Spec):
-    type: Literal["openai-compatible"] = "openai-compatible"
+class _Calibrated(Spec):
+    kappa_floor: float = Field(default=0.4, ge=-1.0, le=1.0)
+    calibration: int = Field(default=40, ge=4, le=100_000)  # already-judged pairs sampled
+    seed: Seed = 0
+
+
+class ChatJudgeSpec(_Calibrated):
+    type: Literal["openai-compatible"]
     base_url: str = Field(pattern=r"^https?://[^\s/]+(/\S*)?$")
     model: str = Field(min_length=1)
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -27,15 +35,36 @@ class ChatJudgeSpec(Spec):
     backoff_s: float = Field(default=0.5, gt=0, le=60)
     max_concurrency: int = Field(default=4, gt=0, le=64)
     request_budget: int = Field(default=5000, gt=0, le=10_000_000)
-    kappa_floor: float = Field(default=0.4, ge=-1.0, le=1.0)
-    calibration: int = Field(default=40, ge=4, le=100_000)  # already-judged pairs sampled
-    seed: Seed = 0
+
+
+class RerankJudgeSpec(_Calibrated):
+    """A cross-encoder as a binary judge: score >= threshold is relevant (the top grade)."""
+
+    type: Literal["rerank"]
+    threshold: float
+    endpoint: RerankEndpointSpec | None = None
+    model: Path | None = None  # a CrossEncoder directory (relative to the judge file)
+    max_length: int = Field(default=256, gt=0, le=8192)
+    batch_size: int = Field(default=32, gt=0, le=4096)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RerankJudgeSpec:
+        if (self.endpoint is None) == (self.model is None):
+            raise ValueError("a rerank judge needs exactly one of endpoint: or model:")
+        return self
+
+
+JudgeSpec = Annotated[ChatJudgeSpec | RerankJudgeSpec, Field(discriminator="type")]
 
 
 class JudgeFile(Spec):
-    judge: ChatJudgeSpec
+    judge: JudgeSpec
 
 
-def load_judge(path: Path) -> ChatJudgeSpec:
-    """The `judge:` block of a YAML file; mistakes are one file:line error (exit 2)."""
-    return validate(JudgeFile, load_mapping(path, "judge file", "judge:")).judge
+def load_judge(path: Path) -> ChatJudgeSpec | RerankJudgeSpec:
+    """The `judge:` block of a YAML file; mistakes are one file:line error (exit 2). A rerank
+    judge's `model:` directory is resolved against the file's folder."""
+    spec = validate(JudgeFile, load_mapping(path, "judge file", "judge:")).judge
+    if isinstance(spec, RerankJudgeSpec) and spec.model is not None:
+        spec = spec.model_copy(update={"model": (path.parent / spec.model).resolve()})
+    return spec
