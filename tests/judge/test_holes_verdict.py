@@ -73,3 +73,15 @@ def test_other_tiers_get_no_holes_note(tier: str) -> None:
                                  "per_query": [p.model_copy(update={"tier": tier})
                                                for p in run.per_query]})
     assert compare([("s", run)]).boards[0].holes is None
+
+
+def test_bakeoff_logs_the_judged_gap_once(tmp_path: Path,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    from embedgate.run import bakeoff
+
+    run = _run({"old": (0.5, _b(0.55, 0.6), 0.95), "new": (0.3, _b(0.7, 0.65), 0.6)})
+    assert bakeoff.write(run, tmp_path) is not None
+    lines = [r.getMessage() for r in caplog.records if "Judged@10 differs" in r.getMessage()]
+    assert lines == ["Judged@10 differs by 0.35 (> 0.1): new 0.60 vs old 0.95; unjudged "
+                     "documents count as misses, so new may be underrated (see the hole "
+                     "bounds, `embedgate pool`)"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from embedgate.report.render import render
-from embedgate.report.sections import Inputs, holes
+from embedgate.report.sections import Inputs, holes, retrieval
 
 from tests.fakes.keyword_embedder import KeywordEmbedder
 from tests.helpers.report import keyword_result, write_toy_suite
@@ -23,5 +23,9 @@ def test_holes_section_shows_judged_bounds_and_verdicts(tmp_path: Path) -> None:
     assert view is not None and [d.dataset for d in view] == ["toy"]
     assert [m for m, _ in view[0].verdicts] == ["nDCG@5", "RR@5"]
     assert len(view[0].table.rows) == 2
+    [table] = [d.table for d in retrieval.build(Inputs(result)).datasets]
+    assert table.columns[-1].label == "Judged@10"
+    assert [row[-1].sort for row in table.rows] == [
+        result.details[f"retrieval/{e}/toy"]["holes"]["judged@10"] for e in ("kw-a", "kw-b")]
     html = render(result)
     assert "Holes in the qrels" in html and "<script>alert" not in html

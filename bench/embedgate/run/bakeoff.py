@@ -26,6 +26,9 @@ def write(result: RunResult, target: Path) -> Path | None:
     except InputError as exc:  # results are already saved; a bake-off problem must not lose them
         log.warning("bake-off leaderboard skipped: %s", exc)
         return None
+    for warning in dict.fromkeys(b.holes.warning for b in report.boards
+                                 if b.holes is not None and b.holes.warning):
+        log.warning("%s", warning)  # unjudged documents may be deciding the bake-off
     atomic.write_json(target / "compare.json", report.model_dump(mode="json"))
     path = target / "compare.md"
     atomic.write_text(path, to_markdown(report))

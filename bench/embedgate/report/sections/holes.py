@@ -13,6 +13,19 @@ from embedgate.report.tables import Cell, Column, Table, num, text
 from embedgate.results.schema import MetricRow, RunResult
 
 
+def add_judged(result: RunResult, dataset: str, systems: list[str], cols: list[Column],
+               rows: list[list[Cell]]) -> None:
+    """A Judged@10 column on a retrieval table (rows in ``systems`` order), when the run has
+    the holes block (results files written before it have none)."""
+    judged = [judged_of(result, s, dataset) for s in systems]
+    if all(j is None for j in judged):
+        return
+    cols.append(Column("Judged@10", True, "share of the top 10 that has a judgment; "
+                                          "see the holes section"))
+    for cells, j in zip(rows, judged):
+        cells.append(num(j, 3))
+
+
 @dataclass(frozen=True)
 class DatasetHoles:
     dataset: str
