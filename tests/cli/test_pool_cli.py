@@ -124,3 +124,15 @@ def test_bad_judging_file_is_one_file_line_error(pooled: tuple[Path, Path, str],
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"{path}:3: " in err and message in err
     assert not (tmp_path / "o" / "results.json").exists()
+
+
+def test_a_judging_file_of_another_dataset_only_is_refused(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    path = tmp_path / "other.jsonl"
+    path.write_text(json.dumps({**GOOD, "dataset": "scifact"}) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["run", str(_suite(tmp_path, path)), "--out", str(tmp_path / "o"), "-q",
+                 "--no-gates"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f'{path}: no line is for dataset "domain" (its lines name scifact)' in err

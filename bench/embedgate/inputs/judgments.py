@@ -94,10 +94,12 @@ def read_judgments(path: Path, data: Collection, scale: int) -> tuple[list[Judgm
     seen: dict[tuple[str, str], str] = {}
     blank = 0
     known_docs = set(data.doc_ids)
+    others: set[str] = set()
     for lineno, row in _rows(path):
         where = f"{path}:{lineno}"
         if str(row.get("dataset") or data.id) != data.id:
-            continue  # a pool file may hold several datasets; each takes its own lines
+            others.add(str(row.get("dataset")))  # a pool file may hold several datasets
+            continue
         grade = _grade(row.get("grade"), where, scale)
         if grade is None:
             blank += 1
@@ -119,6 +121,9 @@ def read_judgments(path: Path, data: Collection, scale: int) -> tuple[list[Judgm
             raise InputError(f"{where}: a judgment needs who judged it and when (fields "
                              "'who' and 'when'), so the merged qrels keep their provenance")
         out.append(Judgment(q, d, grade, who, when, where))
+    if not out and not blank and others:
+        raise InputError(f'{path}: no line is for dataset "{data.id}" (its lines name '
+                         f"{', '.join(sorted(others))}); name this file under that dataset")
     return out, blank
 
 
