@@ -23,7 +23,7 @@ embedders:
 datasets:
   - {id: domain, format: beir, path: FIXTURES/domain, split: test EXTRA}
 tiers:
-  retrieval: {metrics: [P@10, nDCG@10], top_k: 20}
+  retrieval: {datasets: [domain], metrics: [P@10, nDCG@10], top_k: 20}
 """
 
 
@@ -74,6 +74,7 @@ def test_pool_labels_merge_back_side_by_side(pooled: tuple[Path, Path, str],
         p10 = rows[emb, "domain+judged", "P@10"]
         assert p10["bounds"]["unjudged_relevant"] == pytest.approx(p10["value"])  # no holes
         assert p10["value"] > rows[emb, "domain", "P@10"]["value"]  # new relevant found
+    assert after["params"]["tiers"]["retrieval"]["datasets"] == ["domain"]  # as written
     compare_md = (out / "compare.md").read_text(encoding="utf-8")
     assert "retrieval · domain+judged · P@10" in compare_md
 

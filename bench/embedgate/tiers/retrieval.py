@@ -30,7 +30,7 @@ ACCEPTS_RETRIEVERS = True  # BM25 / hybrid systems rank the collection themselve
 
 def prepare(params: RetrievalTier, loaded: object, datasets: dict[str, Collection]) -> list[Unit]:
     """Each dataset's collection; with `chunking`, with its clause qrels read and checked."""
-    ids = params.datasets or list(datasets)
+    ids = list(params.datasets or datasets)  # a copy: the suite's list stays as written
     ids += [j for i in ids if (j := i + JUDGED_SUFFIX) in datasets and j not in ids]  # qrels_extra
     if params.chunking is not None:
         return [(did, prepare_unit(datasets[did], params.chunking)) for did in ids]
