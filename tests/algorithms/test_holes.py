@@ -52,3 +52,14 @@ def test_judged_and_bpref_by_hand() -> None:
 def test_unjudged_pairs_best_first_within_depth() -> None:
     assert unjudged_pairs(QRELS, RUN, 4) == {"q1": ["d4", "d5"]}
     assert unjudged_pairs(QRELS, RUN, 1) == {"q1": ["d4"]}
+
+
+def test_module_doctests() -> None:
+    import doctest
+
+    from embedgate.algorithms import holes, kappa
+    from embedgate.judge import holes as judge_holes, pool
+
+    for module in (holes, kappa, judge_holes, pool):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
