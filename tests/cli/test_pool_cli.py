@@ -137,3 +137,20 @@ def test_a_judging_file_of_another_dataset_only_is_refused(tmp_path: Path,
                  "--no-gates"]) == 2
     err = capsys.readouterr().err.strip()
     assert f'{path}: no line is for dataset "domain" (its lines name scifact)' in err
+
+
+def test_pool_dataset_override_and_bad_arguments(pooled: tuple[Path, Path, str], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    _, results, _ = pooled
+    out = str(tmp_path / "p.jsonl")
+    assert main(["pool", str(results), "--out", out, "--dataset",
+                 f"domain={FIXTURES / 'domain'}"]) == 0
+    capsys.readouterr()
+    for args, message in [(["--dataset", "domain"], "expected ID=PATH"),
+                          (["--dataset", f"domain={tmp_path / 'gone'}"],
+                           "pass --dataset domain=PATH if it moved"),
+                          (["--out", str(tmp_path / "p.tsv")], "name the JSONL file")]:
+        argv = ["pool", str(results), "--out", out, *args]
+        assert main(argv) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and message in err, err
