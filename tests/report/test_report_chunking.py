@@ -71,7 +71,7 @@ def test_main_retrieval_table_has_no_labelled_columns(result: RunResult) -> None
     view = retrieval_section.build(Inputs(result))
     assert view is not None
     [d] = view.datasets
-    assert [c.label for c in d.table.columns] == ["embedder", "nDCG@10 ↑", "R@1 ↑"]
+    assert [c.label for c in d.table.columns] == ["embedder", "nDCG@10 ↑", "R@1 ↑", "Judged@10"]
     html = render(result)
     main = html[html.index('data-key="retrieval-longdocs"'):]
     assert "[" not in "".join(re.findall(r"<th[^>]*>([^<]*)</th>", main[:main.index("</table>")]))

@@ -96,12 +96,12 @@ def test_self_contained_nothing_fetched(toy: RunResult) -> None:
 
 def test_sections_follow_the_data(toy: RunResult, tmp_path: Path) -> None:
     assert _parse(render(toy)).sections == [
-        "leaderboard", "retrieval", "power", "drilldown", "intrinsic", "intent", "space_map",
+        "leaderboard", "retrieval", "holes", "power", "drilldown", "intrinsic", "intent", "space_map",
         "provenance"]
     only = keyword_result(write_toy_suite(tmp_path, "  retrieval: {metrics: [RR@5], top_k: 6}\n"),
                           toy_embedders()[:1])
     html = render(only)
-    assert _parse(html).sections == ["retrieval", "provenance"]
+    assert _parse(html).sections == ["retrieval", "holes", "provenance"]
     assert "Verdict" not in html and "no gates" in html
 
 

@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     from embedgate.cli.export import add_parser as add_export_parser
 
     add_export_parser(sub)
+    from embedgate.cli.pool import add_parser as add_pool_parser
+
+    add_pool_parser(sub)
     return parser
 
 

@@ -47,6 +47,7 @@ class Collection:
     sha256: str
     stats: DatasetStats
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # merged judgments' provenance
 
     def doc_text(self, doc_id: str) -> str:
         return self.doc_texts[self.doc_ids.index(doc_id)]

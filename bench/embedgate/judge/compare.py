@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from embedgate.infra.errors import InputError
 from embedgate.judge.gates import check_comparable
+from embedgate.judge.holes import HolesNote, holes_note, judged_of
 from embedgate.results.schema import MetricRow, RunResult
 from embedgate.algorithms.stats import holm, paired_test
 
@@ -57,6 +58,7 @@ class Board(_Rec):
     comparisons: list[Comparison] = Field(default_factory=list)
     winner: str | None = None
     conclusion: str
+    holes: HolesNote | None = None  # retrieval boards: Judged@10 and robustness to holes
 
 
 class CompareReport(_Rec):
@@ -181,7 +183,15 @@ def _board(rows: list[tuple[System, MetricRow]], method: str, alpha: float, n_re
         conclusion += "; tie groups (not separable from their best): " + groups_text(groups)
     return Board(tier=row0.tier, dataset=row0.dataset, metric=row0.metric,
                  higher_is_better=row0.higher_is_better, unit=row0.unit, entries=entries,
-                 comparisons=comps, winner=winner, conclusion=conclusion)
+                 comparisons=comps, winner=winner, conclusion=conclusion, holes=_holes(ranked))
+
+
+def _holes(ranked: list[tuple[System, MetricRow]]) -> HolesNote | None:
+    """Judged@10 and robustness to holes, for retrieval boards only (judge/holes.py)."""
+    if ranked[0][1].tier != "retrieval":
+        return None
+    return holes_note([(s.label, r.value, r.bounds, judged_of(s.run, s.embedder, r.dataset))
+                       for s, r in ranked], ranked[0][1].higher_is_better)
 
 
 PUBLISHED_NOTE = ("published figures carry no per-query values, so they are shown for reference "

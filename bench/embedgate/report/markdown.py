@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from embedgate.judge.compare import Board, CompareReport
+from embedgate.report.holes_markdown import holes_lines
 from embedgate.report.values import value_text
 
 _METHOD = {"randomization": "paired Fisher randomisation test", "t-test": "paired t-test"}
@@ -37,7 +38,7 @@ def board_markdown(board: Board) -> str:
         out.append(f"| {e.rank} | {_cell(e.system)} | {value_text(e.value, board.unit)} | {diff} "
                    f"| {p} |")
     verdict = f"**Winner: {_cell(board.winner)}**: " if board.winner else "**No winner**: "
-    out += ["", verdict + board.conclusion]
+    out += ["", verdict + board.conclusion, *holes_lines(board)]
     return "\n".join(out)
 
 

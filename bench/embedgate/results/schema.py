@@ -24,6 +24,14 @@ class _Rec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Bounds(_Rec):
+    """A retrieval row's value under the other treatments of unjudged documents (see
+    algorithms/holes.py): counted relevant (the upper value) and removed (condensed)."""
+
+    unjudged_relevant: float
+    condensed: float
+
+
 class MetricRow(_Rec):
     embedder: str
     tier: str
@@ -33,6 +41,7 @@ class MetricRow(_Rec):
     higher_is_better: bool
     n_queries: int
     unit: str = ""
+    bounds: Bounds | None = None  # retrieval rows only: the holes' treatments
 
 
 class PerQuery(_Rec):

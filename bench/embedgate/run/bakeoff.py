@@ -49,6 +49,9 @@ def outputs(result: RunResult, target: Path,
     except InputError as exc:  # a bake-off problem must not lose the run's results
         log.warning("bake-off leaderboard skipped: %s", exc)
         return {}
+    for warning in dict.fromkeys(b.holes.warning for b in report.boards
+                                 if b.holes is not None and b.holes.warning):
+        log.warning("%s", warning)  # unjudged documents may be deciding the bake-off
     log.info("bake-off leaderboard: %s", target / "compare.md")
     return {target / "compare.json": atomic.json_text(report.model_dump(mode="json")),
             target / "compare.md": to_markdown(report)}

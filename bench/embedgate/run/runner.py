@@ -19,6 +19,7 @@ from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection
 from embedgate.inputs.formats import load_dataset
+from embedgate.inputs.judgments import JUDGED_SUFFIX, with_extra
 from embedgate.encode.setup import EncodeOverrides, build_pipeline
 from embedgate.infra.errors import InputError
 from embedgate.run.leak import check_suite as check_recipe_leaks
@@ -58,6 +59,10 @@ def load_datasets(loaded: LoadedSuite) -> dict[str, Collection]:
         where = loaded.where(("datasets", i, "path" if spec.format == "beir" else "format"))
         try:
             out[spec.id] = load_dataset(spec, loaded.resolve)
+            extra = getattr(spec, "qrels_extra", None)
+            if extra:  # the same collection with labelled holes, side by side
+                out[spec.id + JUDGED_SUFFIX] = with_extra(
+                    out[spec.id], [loaded.resolve(p) for p in extra])
         except InputError as exc:
             raise InputError(f"{exc} (dataset \"{spec.id}\" at {where})") from None
     return out
@@ -224,7 +229,7 @@ def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[s
         provenance=provenance.collect(loaded.base_dir, suite.seed, ctx.threads),
         embedders=infos,
         datasets={d.id: {"path": str(d.path), "split": d.split, "sha256": d.sha256,
-                         **d.stats.to_dict()} for d in datasets.values()},
+                         **d.stats.to_dict(), **d.extra} for d in datasets.values()},
         params={"tiers": suite.tiers.model_dump(mode="json", exclude_none=True),
                 **({} if suite.cost is None else {"cost": suite.cost.model_dump(mode="json")})},
         metrics=metrics, per_query=per_query, details=details,

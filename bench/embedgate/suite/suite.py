@@ -46,6 +46,8 @@ class BeirDatasetSpec(Spec):
             raise ValueError(f"unknown dataset format {value!r}; use one of "
                              f"{', '.join(DATASET_FORMATS)}")
         return value
+    # labelled judging files (`embedgate pool`) merged as "<id>+judged", judged side by side
+    qrels_extra: list[Path] = Field(default_factory=list)
 
 
 def _dataset_tag(value: Any) -> str:

@@ -17,6 +17,8 @@ from embedgate.suite.tiers_chunking import ChunkingSpec
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection
 from embedgate.tiers.drilldown import drilldown
+from embedgate.tiers.holes import with_holes
+from embedgate.inputs.judgments import JUDGED_SUFFIX
 from embedgate.embedders.base import Embedder, Retriever
 from embedgate.algorithms.search import SearchOutcome, search, to_run, trec_lines
 from embedgate.algorithms.ir import Evaluator, MetricSpec, mean, parse_metric
@@ -44,7 +46,8 @@ def prepare(params: RetrievalTier, loaded: object,
             datasets: dict[str, Collection]) -> list[Unit]:
     """Each dataset's unit; with `chunking`, with its clause qrels read and checked."""
     specs = [parse_metric(m) for m in params.metrics]  # once per run, not per embedder
-    ids = params.datasets or list(datasets)
+    ids = list(params.datasets or datasets)  # a copy: the suite's list stays as written
+    ids += [j for i in ids if (j := i + JUDGED_SUFFIX) in datasets and j not in ids]  # qrels_extra
     return [(did, _unit(datasets[did], specs, params, loaded)) for did in ids]
 
 
@@ -160,7 +163,8 @@ def _scored(eid: str, data: Collection, params: RetrievalTier, evaluator: Evalua
                       n_queries=len(values[s.name])) for s in specs]
     pqs = [PerQuery(embedder=eid, tier=TIER, dataset=data.id, metric=s.name, values=values[s.name])
            for s in specs]
-    details = {"top_k": params.top_k, **extra, "n_docs": len(data.doc_ids),
+    rows, holes = with_holes(rows, specs, data.qrels, run_dict)  # bounds: docs/holes.md
+    details = {"top_k": params.top_k, **extra, "n_docs": len(data.doc_ids), "holes": holes,
                "n_queries": len(data.queries),
                "drilldown": drilldown(data, run_dict)}  # the report's per-query view
     for row, pq in extra_rows:

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 _WORD = re.compile(r"\w+")
 
@@ -94,7 +94,16 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def running() -> Iterator[ChatServer]:
     """Start a server on an ephemeral loopback port; shut it down afterwards."""
-    server = ChatServer()
+    with serving(ChatServer()) as server:
+        yield server
+
+
+ServerT = TypeVar("ServerT", bound=ThreadingHTTPServer)
+
+
+@contextmanager
+def serving(server: ServerT) -> Iterator[ServerT]:
+    """Serve ``server`` on a background thread; shut it down afterwards."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

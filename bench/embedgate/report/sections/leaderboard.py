@@ -129,9 +129,9 @@ def _matrix(boards: list[Board], systems: list[str], alpha: float, key: str) -> 
     for b in boards:
         arrow = "↑" if b.higher_is_better else "↓"
         unit = f" [{b.unit}]" if b.unit else ""
-        verdict = (Cell(f"{WINNER} {b.winner}", b.winner or "", "good", b.conclusion) if b.winner
-                   else Cell("no winner" if b.comparisons else "not tested", "~",
-                             "muted", b.conclusion))
+        why = b.conclusion + (f"; holes: {b.holes.text}" if b.holes and b.holes.text else "")
+        verdict = (Cell(f"{WINNER} {b.winner}", b.winner or "", "good", why) if b.winner
+                   else Cell("no winner" if b.comparisons else "not tested", "~", "muted", why))
         rows.append([text(b.tier), text(b.dataset), text(f"{b.metric}{unit} {arrow}")] +
                     [_cell(b, s, alpha) for s in systems] + [verdict])
     return Table(cols, rows, key=key)

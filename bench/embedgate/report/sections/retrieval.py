@@ -14,6 +14,7 @@ from embedgate.results.schema import RunResult
 from embedgate.report import charts
 from embedgate.report.tables import Cell, Column, Table, num, signed, text
 from embedgate.report.sections.common import Inputs, diff_ci, mean_ci, tier_details
+from embedgate.report.sections.holes import add_judged
 
 TIER = "retrieval"
 
@@ -123,6 +124,7 @@ def _table(result: RunResult, dataset: str, embedders: list[str], metrics: list[
             ci = cis.get((e, m))
             cells.append(_ci_cell(row.value if row else None, ci, best.get(m) == e))
         rows.append(cells)
+    add_judged(result, dataset, embedders, cols, rows)
     n = next((r.n_queries for r in result.metrics
               if r.tier == TIER and r.dataset == dataset and r.metric in metrics), 0)
     return Table(cols, rows, note=f"{n} queries; mean [{confidence:.0%} bootstrap interval]; "
