@@ -43,6 +43,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from embedgate.judge.gating import print_verdict
 
     print_verdict(result.verdict)
+    from embedgate.judge.explain import gate_section, verdict_baseline
+
+    for line in gate_section(result, verdict_baseline(result)):
+        print(line)
     return result.verdict.exit_code if result.verdict is not None else 0
 
 
@@ -137,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from embedgate.cli.power import add_parser as add_power_parser
 
     add_power_parser(sub)
+    from embedgate.cli.explain import add_parser as add_explain_parser
+
+    add_explain_parser(sub)
     return parser
 
 

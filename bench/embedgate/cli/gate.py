@@ -60,6 +60,10 @@ def cmd_gate(args: argparse.Namespace) -> int:
     plan = gating.plan(loaded, check_name(args.baseline, "--baseline") if args.baseline else None)
     verdict = plan.judge(current)
     gating.print_verdict(verdict)
+    from embedgate.judge.explain import gate_section
+
+    for line in gate_section(current.model_copy(update={"verdict": verdict}), plan.baseline):
+        print(line)
     if args.junit:
         atomic.write_text(Path(args.junit), verdict_xml(verdict, loaded.suite.name))
     if args.json:

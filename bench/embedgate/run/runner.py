@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from embedgate.infra import atomic
-from embedgate.run import bakeoff, cost, provenance
+from embedgate.run import bakeoff, cost, fingerprint, provenance
 from embedgate.judge import gating
 from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
 from embedgate.tiers.context import RunContext
@@ -156,6 +156,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     ctx.encode_fn = pipeline  # cache, dedupe, memmap: tiers see none of it
     results: list[TierResult] = []
     infos: dict[str, dict[str, Any]] = {}
+    probes: dict[str, dict[str, Any]] = {}
     for i, spec in enumerate(suite.embedders):
         t0 = time.perf_counter()
         log.info("loading embedder %s", spec.id)
@@ -170,6 +171,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
                 continue
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
             results.append(pipeline.record(job.impl.run(embedder, job.data, job.params, ctx)))
+        probes[spec.id] = probe_fingerprint(embedder, spec, pipeline, build_env(loaded, i, False))
         infos[spec.id] = embedder_record(embedder, describe_s)
         if suite.cost is not None:  # after the record: the CPU probe may load a lazy model
             results.extend(cost.measure(embedder, spec, build_env(loaded, i, False), suite.cost,
@@ -185,10 +187,21 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     ctx.timings.update(pipeline.totals())
     pipeline.close()
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
+    result.fingerprint = fingerprint.collect(n_threads, probes, datasets)
     result = gating.attach(gates, result)
     write_outputs(result, results, target)
     bakeoff.write(result, target)  # leaderboards when two or more embedders ran
     return result, target
+
+
+def probe_fingerprint(embedder: Embedder | Retriever, spec: Any, pipeline: Any,
+                      env: BuildEnv) -> dict[str, Any]:
+    """Probe vectors through the pipeline (the cache: a warm run loads no model for them)."""
+    from embedgate.embedders.st import model_path
+
+    where = fingerprint.model_dir(spec, lambda ref: model_path(ref, env))
+    return fingerprint.embedder_fingerprint(embedder, pipeline, getattr(spec, "batch_size", None),
+                                            where)
 
 
 def embedder_record(embedder: Embedder | Retriever, build_s: float) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from embedgate.report.sections import (
     satisfaction,
     space_map,
     verdict,
+    why,
 )
 from embedgate.report.sections.common import Inputs, ReportOptions
 
@@ -50,6 +51,7 @@ class Section:
 
 SECTIONS: tuple[tuple[str, str, Callable[[Inputs], Any]], ...] = (
     ("verdict", "Verdict", verdict.build),
+    ("why", "Why the gated figures moved", why.build),
     ("leaderboard", "Bake-off leaderboard", leaderboard.build),
     ("retrieval", "Retrieval", retrieval.build),
     ("chunking", "Chunked retrieval: strategies vs whole documents", chunking.build),
