@@ -47,7 +47,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     for line in gate_section(result, verdict_baseline(result)):
         print(line)
-    return result.verdict.exit_code if result.verdict is not None else 0
+    code = result.verdict.exit_code if result.verdict is not None else 0
+    if args.history is not None:
+        from embedgate.cli.history import append_run
+
+        code = max(code, append_run(result, target, args.history, args.drift_margin))
+    return code
 
 
 def _print_summary(result: object) -> None:
@@ -106,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true",
                      help="print the texts, tokens and requests HTTP embedders would send; "
                           "send nothing")
+    run.add_argument("--history", nargs="?", const="", metavar="STORE",
+                     help="append the run to the history store (SQLite file STORE, else "
+                     "$EMBEDGATE_HISTORY_DSN, else reports/history.sqlite) and run the drift gate")
+    run.add_argument("--drift-margin", type=cli_args.float_range(0.0, what="a margin"),
+                     default=0.02, help="the drift gate's margin (default: 0.02)")
     run.set_defaults(func=_cmd_run)
     from embedgate.cli.cache import add_parser as add_cache_parser, add_run_arguments
 
@@ -144,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     from embedgate.cli.explain import add_parser as add_explain_parser
 
     add_explain_parser(sub)
+    from embedgate.cli.history import add_parser as add_history_parser
+
+    add_history_parser(sub)
     return parser
 
 

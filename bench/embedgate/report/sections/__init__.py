@@ -15,6 +15,7 @@ from embedgate.report.sections import (
     cost,
     drilldown,
     finetune,
+    history,
     intent,
     intrinsic,
     language_bias,
@@ -52,6 +53,7 @@ class Section:
 SECTIONS: tuple[tuple[str, str, Callable[[Inputs], Any]], ...] = (
     ("verdict", "Verdict", verdict.build),
     ("why", "Why the gated figures moved", why.build),
+    ("history", "History: the gated figures over the last runs", history.build),
     ("leaderboard", "Bake-off leaderboard", leaderboard.build),
     ("retrieval", "Retrieval", retrieval.build),
     ("chunking", "Chunked retrieval: strategies vs whole documents", chunking.build),
