@@ -45,8 +45,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print_verdict(result.verdict)
     from embedgate.judge.explain import gate_section, verdict_baseline
 
-    for line in gate_section(result, verdict_baseline(result)):
+    why = gate_section(result, verdict_baseline(result))
+    for line in why:
         print(line)
+    from embedgate.cli import github
+
+    if github.wanted(args.github):
+        github.write(result, why, target, target / "report.html")
     code = result.verdict.exit_code if result.verdict is not None else 0
     if args.history is not None:
         from embedgate.cli.history import append_run
@@ -114,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--history", nargs="?", const="", metavar="STORE",
                      help="append the run to the history store (SQLite file STORE, else "
                      "$EMBEDGATE_HISTORY_DSN, else reports/history.sqlite) and run the drift gate")
+    run.add_argument("--github", action="store_true", help="write a GitHub step summary, "
+                     "a PR-comment file and annotations (automatic when $GITHUB_STEP_SUMMARY is set)")
     run.add_argument("--drift-margin", type=cli_args.float_range(0.0, what="a margin"),
                      default=0.02, help="the drift gate's margin (default: 0.02)")
     run.set_defaults(func=_cmd_run)

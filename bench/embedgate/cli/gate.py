@@ -29,6 +29,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                       "produced the results, if it is still there)")
     gate.add_argument("--junit", help="also write the verdict as JUnit XML")
     gate.add_argument("--json", help="also write the verdict as JSON")
+    gate.add_argument("--github", action="store_true", help="write a GitHub step summary, a "
+                      "PR-comment file and annotations (automatic with $GITHUB_STEP_SUMMARY)")
     gate.set_defaults(func=cmd_gate)
     comp = sub.add_parser("compare", help="leaderboards with significance tests over results files")
     comp.add_argument("results", nargs="+", help="results.json files (one N-embedder run is enough)")
@@ -62,8 +64,15 @@ def cmd_gate(args: argparse.Namespace) -> int:
     gating.print_verdict(verdict)
     from embedgate.judge.explain import gate_section
 
-    for line in gate_section(current.model_copy(update={"verdict": verdict}), plan.baseline):
+    judged = current.model_copy(update={"verdict": verdict})
+    why = gate_section(judged, plan.baseline)
+    for line in why:
         print(line)
+    from embedgate.cli import github
+
+    if github.wanted(args.github):
+        results = Path(args.results)
+        github.write(judged, why, results.parent, results.with_name("report.html"))
     if args.junit:
         atomic.write_text(Path(args.junit), verdict_xml(verdict, loaded.suite.name))
     if args.json:

@@ -18,7 +18,7 @@ def sparkline(values: list[float | None]) -> str:
     """One block character per value, scaled between the series' min and max (· when absent).
 
     >>> sparkline([0.1, 0.2, None, 0.3])
-    '▁▄·█'
+    '▁▅·█'
     """
     known = [v for v in values if v is not None]
     if not known:
