@@ -117,10 +117,11 @@ def explain(current: RunResult, baseline: RunResult,
     """Attribute every shared whole-set metric (or only `rows`) of `current` vs `baseline`."""
     check_same_suite(current, baseline)
     cf, bf = current.fingerprint, baseline.fingerprint
-    names = sorted(set(cf.get("datasets", {})) | set(bf.get("datasets", {})))
-    data = {d: diff_dataset(d, bf.get("datasets", {}).get(d), cf.get("datasets", {}).get(d))
+    names = sorted(set(current.datasets) | set(baseline.datasets))
+    data = {d: diff_dataset(d, baseline.datasets.get(d), current.datasets.get(d),
+                            bf.get("datasets", {}).get(d), cf.get("datasets", {}).get(d))
             for d in names}
-    env_b, env_c = bf.get("environment", {}), cf.get("environment", {})
+    env_b, env_c = baseline.provenance, current.provenance
     embedders = {e: diff_embedder(e, bf.get("embedders", {}).get(e),
                                   cf.get("embedders", {}).get(e), env_b, env_c)
                  for e in current.embedders if e in baseline.embedders}

@@ -13,6 +13,9 @@ from embedgate.results.probes import decode_b64, probe_cosines
 # Probe cosines at or above this are the same vectors (float16 storage alone moves ~1e-4).
 SAME_COSINE = 0.9995
 _NOT_ENVIRONMENT = ("weights_sha256", "name", "kind")
+# The packages (of provenance.packages) whose versions can change vectors or search results.
+LIBRARIES = ("torch", "transformers", "sentence-transformers", "tokenizers", "onnxruntime",
+             "faiss-cpu", "numpy")
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,14 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-def diff_dataset(name: str, base: dict[str, Any] | None, cur: dict[str, Any] | None) -> DataDiff:
-    if not base or not cur:
+def diff_dataset(name: str, base: dict[str, Any] | None, cur: dict[str, Any] | None,
+                 base_fp: dict[str, Any] | None, cur_fp: dict[str, Any] | None) -> DataDiff:
+    """`base` / `cur`: the results' `datasets.<id>` (hashes, counts); `*_fp`: the per-query
+    hashes of `fingerprint.datasets.<id>`."""
+    if not base or not cur or not base_fp or not cur_fp or "corpus_sha256" not in base:
         return DataDiff(name, known=False)
-    bq, cq = base.get("query_hashes", {}), cur.get("query_hashes", {})
-    br, cr = base.get("qrels_hashes", {}), cur.get("qrels_hashes", {})
+    bq, cq = base_fp.get("query_hashes", {}), cur_fp.get("query_hashes", {})
+    br, cr = base_fp.get("qrels_hashes", {}), cur_fp.get("qrels_hashes", {})
     common = set(bq) & set(cq)
     return DataDiff(
         name, corpus_changed=base.get("corpus_sha256") != cur.get("corpus_sha256"),
@@ -122,13 +128,15 @@ def diff_embedder(name: str, base: dict[str, Any] | None, cur: dict[str, Any] | 
 
 
 def environment_diff(base: dict[str, Any], cur: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Library versions, ISA flags and threads that differ between two runs' environments."""
+    """Vector-shaping library versions, ISA flags and threads that differ between two runs'
+    `provenance` records."""
     out: dict[str, tuple[Any, Any]] = {}
-    bl, cl = base.get("libraries", {}), cur.get("libraries", {})
-    for lib in sorted(set(bl) | set(cl)):
+    bl, cl = base.get("packages", {}), cur.get("packages", {})
+    for lib in LIBRARIES:
         if bl.get(lib) != cl.get(lib):
             out[lib] = (bl.get(lib), cl.get(lib))
-    bi, ci = set(base.get("isa_flags", [])), set(cur.get("isa_flags", []))
+    bi = set(base.get("hardware", {}).get("isa_flags", []))
+    ci = set(cur.get("hardware", {}).get("isa_flags", []))
     if bi != ci:
         out["isa_flags"] = ("-" + ",".join(sorted(bi - ci)) if bi - ci else "",
                             "+" + ",".join(sorted(ci - bi)) if ci - bi else "")

@@ -1,13 +1,15 @@
 """Fingerprints: what shaped a run's vectors and data, so a move between two runs can be
 attributed from the two results files alone (judge/explain.py reads them).
 
+The environment is what `provenance` already records (package versions, `hardware.isa_flags`,
+threads) and the datasets' whole-file hashes and counts are in `datasets.<id>`; this adds
 results.json `fingerprint` (additive; older files have none):
-- `environment`: library versions, the CPU's kernel-selecting ISA flags, threads;
 - `embedders.<id>`: the probe set's vectors (float16, base64, role "query") with a hash of the
   vectors rounded to 3 decimals, and the embedder's vector-shaping factors (weights and
   tokenizer hashes, dtype, device, batch size, max_seq_length, prefixes, …);
-- `datasets.<id>`: corpus / queries / qrels hashes with counts, and a short hash per query of
-  its text and of its judgements (to say which queries were added, removed or re-judged).
+- `datasets.<id>`: a short hash per evaluated query of its text and of its judgements (to say
+  which queries were added, removed or re-judged); `datasets.<id>` of the results gets the
+  corpus / queries / qrels hashes beside the counts it already had.
 
 Probe vectors go through the run's encode pipeline, so they come from the embedding cache on
 a warm re-run and no model is loaded for them.
@@ -15,7 +17,6 @@ a warm re-run and no model is loaded for them.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -24,17 +25,11 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.base import Embedder, EmbedderInfo, Retriever, Role
-from embedgate.infra.cpu import cpu_flags
 from embedgate.inputs.beir import Collection
 from embedgate.results.probes import encode_b64, vectors_hash
 
 PROBE_FILE = Path(__file__).with_name("probes.txt")
 PROBE_SET = "probes-v1"  # bump with a new file; stored fingerprints name the set they used
-LIBRARIES = ("torch", "transformers", "sentence-transformers", "tokenizers", "onnxruntime",
-             "faiss-cpu", "numpy")
-# Flags that make BLAS / oneDNN / onnxruntime pick other kernels (and so other rounding).
-_ISA_PREFIXES = ("avx512", "amx")
-_ISA_FLAGS = frozenset({"avx", "avx2", "fma", "f16c", "sse4_2", "avx_vnni", "neon", "asimd"})
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
                     "merges.txt", "special_tokens_map.json", "sentencepiece.bpe.model",
                     "spiece.model")
@@ -46,27 +41,6 @@ EncodeFn = Callable[[Embedder, Sequence[str], Role], np.ndarray]
 def probe_texts() -> tuple[str, ...]:
     lines = PROBE_FILE.read_text(encoding="utf-8").splitlines()
     return tuple(line for line in lines if line and not line.startswith("#"))
-
-
-def isa_flags(flags: frozenset[str] | None = None) -> list[str]:
-    """The CPU flags that select numerical kernels, sorted.
-
-    >>> isa_flags(frozenset({"avx2", "avx512f", "sse2", "amx_int8"}))
-    ['amx_int8', 'avx2', 'avx512f']
-    """
-    found = cpu_flags() if flags is None else flags
-    return sorted(f for f in found if f in _ISA_FLAGS or f.startswith(_ISA_PREFIXES))
-
-
-def environment(threads: int) -> dict[str, Any]:
-    """Library versions (from package metadata: nothing is imported), ISA flags, threads."""
-    versions: dict[str, str] = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return {"libraries": versions, "isa_flags": isa_flags(), "threads": threads}
 
 
 def factors(info: EmbedderInfo, batch_size: int | None, model_dir: Path | None) -> dict[str, Any]:
@@ -111,23 +85,27 @@ def _short(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
-def dataset_fingerprint(data: Collection) -> dict[str, Any]:
-    """Hashes with counts of the parts of a BEIR collection, and per-query short hashes."""
+def part_hashes(data: Collection) -> dict[str, str]:
+    """Hashes (16 hex) of the corpus, the evaluated queries and their judgements, for the
+    results' `datasets.<id>` record (beside its counts)."""
     docs = hashlib.sha256()
     for doc_id, text in zip(data.doc_ids, data.doc_texts):
         docs.update(doc_id.encode() + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
-    qrels = {q: _short(repr(sorted(rels.items()))) for q, rels in data.qrels.items()}
-    queries = {q: _short(text) for q, text in data.queries.items()}
-    return {"corpus_sha256": docs.hexdigest()[:16], "n_docs": len(data.doc_ids),
-            "queries_sha256": _short(repr(sorted(queries.items()))), "n_queries": len(queries),
-            "qrels_sha256": _short(repr(sorted(qrels.items()))),
-            "n_qrels": sum(len(r) for r in data.qrels.values()),
-            "query_hashes": queries, "qrels_hashes": qrels}
+    queries = hashlib.sha256(repr(sorted(data.queries.items())).encode("utf-8", "surrogatepass"))
+    qrels = hashlib.sha256(repr(sorted((q, sorted(r.items())) for q, r in data.qrels.items()))
+                           .encode())
+    return {"corpus_sha256": docs.hexdigest()[:16], "queries_sha256": queries.hexdigest()[:16],
+            "qrels_sha256": qrels.hexdigest()[:16]}
 
 
-def collect(threads: int, embedders: dict[str, dict[str, Any]],
-            datasets: dict[str, Collection]) -> dict[str, Any]:
-    return {"environment": environment(threads), "embedders": embedders,
+def dataset_fingerprint(data: Collection) -> dict[str, Any]:
+    """A short hash per evaluated query of its text and of its judgements."""
+    return {"query_hashes": {q: _short(text) for q, text in data.queries.items()},
+            "qrels_hashes": {q: _short(repr(sorted(rels.items()))) for q, rels in data.qrels.items()}}
+
+
+def collect(embedders: dict[str, dict[str, Any]], datasets: dict[str, Collection]) -> dict[str, Any]:
+    return {"embedders": embedders,
             "datasets": {k: dataset_fingerprint(v) for k, v in datasets.items()}}
 
 

@@ -187,7 +187,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     ctx.timings.update(pipeline.totals())
     pipeline.close()
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
-    result.fingerprint = fingerprint.collect(n_threads, probes, datasets)
+    result.fingerprint = fingerprint.collect(probes, datasets)
     result = gating.attach(gates, result)
     write_outputs(result, results, target)
     bakeoff.write(result, target)  # leaderboards when two or more embedders ran
@@ -225,7 +225,8 @@ def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[s
         provenance=provenance.collect(loaded.base_dir, suite.seed, ctx.threads),
         embedders=infos,
         datasets={d.id: {"path": str(d.path), "split": d.split, "sha256": d.sha256,
-                         **d.stats.to_dict()} for d in datasets.values()},
+                         **d.stats.to_dict(), **fingerprint.part_hashes(d)}
+                  for d in datasets.values()},
         params={"tiers": suite.tiers.model_dump(mode="json", exclude_none=True),
                 **({} if suite.cost is None else {"cost": suite.cost.model_dump(mode="json")})},
         metrics=metrics, per_query=per_query, details=details,
