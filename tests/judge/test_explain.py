@@ -54,7 +54,9 @@ def _rejudge(data: Path, tmp: Path) -> Path:
 
 @pytest.mark.slow
 def test_explain_attributes_environment_data_and_noise(tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+                                                       capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMBEDGATE_CACHE_DIR", str(tmp_path / "cache"))  # the control run's too
     data = small_domain(tmp_path / "domain")
     base = _run(tmp_path, _suite(tmp_path, "base", data, 128), "base")
     again = _run(tmp_path, _suite(tmp_path, "base", data, 128), "again")
@@ -79,6 +81,28 @@ def test_explain_attributes_environment_data_and_noise(tmp_path: Path,
     assert main(["explain", str(short), "--baseline", str(base)]) == 0
     out = capsys.readouterr().out
     assert "differs: max_seq_length 128 -> 8" in out and "environment" in out
+    _check_control(tmp_path, short, base, capsys)
+
+
+def _check_control(tmp: Path, current: Path, base: Path,
+                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`gate --control`: the baseline's spec re-encoded here reproduces the baseline (no
+    environment effect), so the whole move is the current spec's."""
+    gates = _suite(tmp, "gates", tmp / "domain", 8)
+    gates.write_text(gates.read_text(encoding="utf-8") + f"""baseline: "{base}"
+gates:
+  - {{name: step, embedder: minilm, tier: retrieval, dataset: domain, metric: nDCG@10,
+      max_drop: 0.5}}
+""", encoding="utf-8")
+    assert main(["gate", str(current), "--gates", str(gates), "--control",
+                 "--control-out", str(tmp / "control")]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "environment effect" in x)
+    assert "environment effect (control − baseline) +0.0000" in line
+    cur = RunResult.load(current).metric("minilm", "retrieval", "domain", "nDCG@10")
+    ref = RunResult.load(base).metric("minilm", "retrieval", "domain", "nDCG@10")
+    assert cur is not None and ref is not None
+    assert f"model effect (current − control) {cur.value - ref.value:+.4f}" in line
 
 
 def test_explain_refuses_two_suites_in_one_line(tmp_path: Path,

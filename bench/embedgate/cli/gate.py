@@ -16,6 +16,7 @@ from embedgate.infra.textio import check_file, check_name
 
 if TYPE_CHECKING:  # the results schema is imported by the commands that read results
     from embedgate.results.schema import RunResult
+    from embedgate.suite import LoadedSuite
 
 log = logging.getLogger("embedgate")
 
@@ -31,6 +32,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     gate.add_argument("--json", help="also write the verdict as JSON")
     gate.add_argument("--github", action="store_true", help="write a GitHub step summary, a "
                       "PR-comment file and annotations (automatic with $GITHUB_STEP_SUMMARY)")
+    gate.add_argument("--control", action="store_true", help="re-encode the baseline's embedders "
+                      "here to split each gated move into model and environment effects")
+    gate.add_argument("--control-out", help="folder of the control run (default: control/ "
+                      "beside the results)")
     gate.set_defaults(func=cmd_gate)
     comp = sub.add_parser("compare", help="leaderboards with significance tests over results files")
     comp.add_argument("results", nargs="+", help="results.json files (one N-embedder run is enough)")
@@ -68,6 +73,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
     why = gate_section(judged, plan.baseline)
     for line in why:
         print(line)
+    if args.control:
+        why += _control(args, loaded, judged, plan.baseline)
     from embedgate.cli import github
 
     if github.wanted(args.github):
@@ -78,6 +85,21 @@ def cmd_gate(args: argparse.Namespace) -> int:
     if args.json:
         atomic.write_json(Path(args.json), verdict.model_dump(mode="json"))
     return verdict.exit_code
+
+
+def _control(args: argparse.Namespace, loaded: LoadedSuite, current: RunResult,
+             baseline: RunResult | None) -> list[str]:
+    from embedgate.judge.gating import gated_rows
+    from embedgate.run.control import run_control
+
+    if baseline is None:
+        raise InputError("--control needs a baseline (the suite's baseline: or --baseline)")
+    out = (check_name(args.control_out, "--control-out") if args.control_out
+           else Path(args.results).parent / "control")
+    lines = run_control(loaded, current, baseline, gated_rows(current.verdict), out)
+    for line in lines:
+        print(line)
+    return lines
 
 
 def _suite_path(option: str | None, current: RunResult) -> Path:
