@@ -104,7 +104,7 @@ tiers:
     code = main(["run", str(suite), "--out", str(tmp_path / "out"), "-q", f"--history={bad}"])
     assert code == 2
     assert (tmp_path / "out" / "results.json").is_file()
-    lines = [x for x in capsys.readouterr().out.splitlines() if "history" in x]
+    lines = [x for x in capsys.readouterr().err.splitlines() if "history" in x]
     assert len(lines) == 1 and "not a usable history store" in lines[0]
 
 
@@ -123,3 +123,31 @@ def test_postgres_store_appends_concurrently_and_reads_back(tmp_path: Path,
             assert a.pinned("s") is not None and a.pinned("s").value(  # type: ignore[union-attr]
                 ("e", "retrieval", "d", "nDCG@10")) == pytest.approx(0.53)
             assert pg.get_uri() not in a.where
+
+
+def test_run_with_history_draws_the_trend_in_the_report(tmp_path: Path, write_suite,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tests.helpers.small_data import small_domain
+
+    data = small_domain(tmp_path / "domain", n_docs=10)
+    suite = write_suite(f"""name: hist
+embedders:
+  - {{id: bm25, kind: bm25}}
+datasets:
+  - {{id: domain, format: beir, path: "{data}", split: test}}
+tiers:
+  retrieval: {{metrics: [nDCG@10], top_k: 10}}
+""")
+    store = tmp_path / "h.sqlite"
+    for name in ("one", "two"):
+        assert main(["run", str(suite), "--out", str(tmp_path / name), "-q",
+                     f"--history={store}"]) == 0
+    history = json.loads((tmp_path / "two" / "results.json").read_text())["details"]["history"]
+    assert len(history["series"][0]["values"]) == 2 and history["run_id"] in history["series"][0]["run_ids"]
+    html = (tmp_path / "two" / "report.html").read_text(encoding="utf-8")
+    assert html.count('<svg class="trend"') == 1 and "this run" in html
+    capsys.readouterr()
+    assert main(["history", "hist", "--store", str(store)]) == 0
+    assert "2 runs, oldest first" in capsys.readouterr().out

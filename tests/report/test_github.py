@@ -61,3 +61,12 @@ def test_gate_writes_the_step_summary_and_comment(tmp_path: Path, monkeypatch: p
     assert "❌ regressed" in step.read_text(encoding="utf-8")
     assert (tmp_path / "pr-comment.md").read_text(encoding="utf-8").startswith(MARKER)
     assert "::error " in capsys.readouterr().out
+
+
+def test_report_shows_why_when_a_gate_did_not_pass() -> None:
+    from embedgate.report.render import render
+
+    html = render(_judged("regressed"), RunResult.load(GOLDEN / "baseline.json"), "baseline.json")
+    assert "Why the gated figures moved" in html and "attribution:" in html
+    assert "Why the gated figures moved" not in render(_judged("pass"),
+                                                       RunResult.load(GOLDEN / "baseline.json"))

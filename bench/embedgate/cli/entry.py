@@ -33,10 +33,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from embedgate.run.estimate import dry_run
 
         return dry_run(loaded)
+    from embedgate.cli.history import AppendRun
+
+    history = AppendRun(args.history, args.drift_margin) if args.history is not None else None
     result, target = run_suite(loaded, out=check_name(args.out, "--out") if args.out else None,
                                threads=args.threads, progress=not args.quiet,
                                baseline=Path(args.baseline) if args.baseline else None,
-                               encode=run_overrides(args))
+                               encode=run_overrides(args), finish=history)
     _print_summary(result)
     print(f"results: {target / 'results.json'}")
     print(f"report:  {target / 'report.html'}")
@@ -53,10 +56,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if github.wanted(args.github):
         github.write(result, why, target, target / "report.html")
     code = result.verdict.exit_code if result.verdict is not None else 0
-    if args.history is not None:
-        from embedgate.cli.history import append_run
-
-        code = max(code, append_run(result, target, args.history, args.drift_margin))
+    if history is not None:
+        for line in history.lines:
+            print(line, file=sys.stderr if history.code in (2, 4) else sys.stdout)
+        # a store fault (2, 4) is the job's outcome; a drift regression (1) beats inconclusive
+        code = history.code if history.code in (1, 2, 4) else code
     return code
 
 

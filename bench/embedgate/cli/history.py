@@ -120,33 +120,38 @@ def drift_lines(store: RunStore, current: RunResult, margin: float) -> tuple[lis
                                         f"{reference.run_id}, {reference.created_at})"], status
 
 
-def append_run(result: RunResult, target: Path, option: str, margin: float) -> int:
-    """`run --history`: append, run the drift gate, put the trend into results.json and the
-    report. Returns the exit code to merge (0, or 1 on drift); a store fault is one line and
-    its exit code, and the run's own results stay written."""
-    from embedgate.history.record import from_result, gated_keys
-    from embedgate.history.store import open_store
-    from embedgate.history.trend import series
-    from embedgate.infra.errors import EmbedgateError
-    from embedgate.report.render import render_file
+class AppendRun:
+    """`run --history`, called by the runner before it writes results: append the run, run the
+    drift gate, put the trend into results.json (the report draws it). A store fault is one
+    line and `code` (2 or 4); the run's own results are written regardless."""
 
-    record = from_result(result, str(target / "results.json"))
-    try:
-        with open_store(store_path(option)) as store:
-            store.append(record)
-            runs = store.runs(result.suite.name, TREND_RUNS)
-            lines, status = drift_lines(store, result, margin)
-            where = store.where
-    except EmbedgateError as exc:
-        print(f"embedgate: error: history not recorded: {exc}")
-        return exc.exit_code
-    for line in lines:
-        print(line)
-    result.details["history"] = {
-        "store": where, "run_id": record.run_id, "drift": lines,
-        "series": [{"key": list(s.key), "run_ids": s.run_ids, "values": s.values}
-                   for s in series(runs, gated_keys(result))]}
-    result.save(target / "results.json")
-    render_file(target / "results.json", target / "report.html")
-    print(f"history: run {record.run_id} appended to {where}")
-    return 1 if status == "regressed" else 0
+    def __init__(self, option: str, margin: float) -> None:
+        self.option = option
+        self.margin = margin
+        self.code = 0
+        self.lines: list[str] = []
+
+    def __call__(self, result: RunResult, target: Path) -> RunResult:
+        from embedgate.history.record import from_result, gated_keys
+        from embedgate.history.store import open_store
+        from embedgate.history.trend import series
+        from embedgate.infra.errors import EmbedgateError
+
+        record = from_result(result, str(target / "results.json"))
+        try:
+            with open_store(store_path(self.option)) as store:
+                store.append(record)
+                runs = store.runs(result.suite.name, TREND_RUNS)
+                drift, status = drift_lines(store, result, self.margin)
+                where = store.where
+        except EmbedgateError as exc:
+            self.lines = [f"embedgate: error: history not recorded: {exc}"]
+            self.code = exc.exit_code
+            return result
+        self.code = 1 if status == "regressed" else 0
+        self.lines = drift + [f"history: run {record.run_id} appended to {where}"]
+        details = {**result.details, "history": {
+            "store": where, "run_id": record.run_id, "drift": drift,
+            "series": [{"key": list(s.key), "run_ids": s.run_ids, "values": s.values}
+                       for s in series(runs, gated_keys(result))]}}
+        return result.model_copy(update={"details": details})

@@ -50,7 +50,9 @@ def from_result(result: RunResult, source: str) -> RunRecord:
     per_query = {"|".join((p.embedder, p.tier, p.dataset, p.metric)): p.values
                  for p in result.per_query if "[" not in p.metric}
     created = str(result.provenance.get("created_at", ""))
-    ident = json.dumps([result.suite.name, created, result.suite.sha256, metrics], sort_keys=True)
+    # The file's own identity: two runs within one second differ at least in their timings.
+    ident = json.dumps([result.suite.name, created, result.suite.sha256, metrics,
+                        result.timings], sort_keys=True)
     return RunRecord(run_id=hashlib.sha256(ident.encode()).hexdigest()[:16],
                      suite=result.suite.name, created_at=created,
                      git_sha=result.provenance.get("git_sha"),

@@ -201,7 +201,9 @@ def gate_rows(verdict: Verdict | None) -> list[tuple[str, str, str, str]]:
         return []
     out = []
     for g in verdict.gates:
-        moved = g.ci is not None and (g.ci[0] > 0 or g.ci[1] < 0)
+        # a `versus` gate's interval compares two embedders of this run: not a move
+        moved = (g.ci is not None and (g.ci[0] > 0 or g.ci[1] < 0)
+                 and not g.baseline_source.startswith("this run"))
         if g.status != "pass" or moved:
             out.append((g.embedder, g.tier, g.dataset, g.metric))
     return out

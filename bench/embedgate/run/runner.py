@@ -5,6 +5,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -135,8 +136,13 @@ def plan_suite_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> lis
 
 def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None = None,
               progress: bool = True, baseline: Path | None = None,
-              encode: EncodeOverrides | None = None) -> tuple[RunResult, Path]:
-    """Run every tier for every embedder; write results.json, TREC runs and report.html."""
+              encode: EncodeOverrides | None = None,
+              finish: Callable[[RunResult, Path], RunResult] | None = None) -> tuple[RunResult, Path]:
+    """Run every tier for every embedder; write results.json, TREC runs and report.html.
+
+    `finish` (e.g. the history store's append) sees the judged result before it is written and
+    returns the result to write; it must not raise for its own faults (the run's results are
+    written regardless)."""
     suite = loaded.suite
     started = time.perf_counter()
     n_threads = threads or suite.threads or (os.cpu_count() or 1)
@@ -171,7 +177,9 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
                 continue
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
             results.append(pipeline.record(job.impl.run(embedder, job.data, job.params, ctx)))
+        t_fp = time.perf_counter()
         probes[spec.id] = probe_fingerprint(embedder, spec, pipeline, build_env(loaded, i, False))
+        ctx.timings["fingerprint_s"] = ctx.timings.get("fingerprint_s", 0.0) + time.perf_counter() - t_fp
         infos[spec.id] = embedder_record(embedder, describe_s)
         if suite.cost is not None:  # after the record: the CPU probe may load a lazy model
             results.extend(cost.measure(embedder, spec, build_env(loaded, i, False), suite.cost,
@@ -189,6 +197,8 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
     result.fingerprint = fingerprint.collect(probes, datasets)
     result = gating.attach(gates, result)
+    if finish is not None:
+        result = finish(result, target)
     write_outputs(result, results, target)
     bakeoff.write(result, target)  # leaderboards when two or more embedders ran
     return result, target
