@@ -48,6 +48,7 @@ class Move:
     ci: tuple[float, float] | None
     cause: str
     why: str
+    shared: int | None = None  # queries the interval pairs, when fewer than either run has
 
     @property
     def delta(self) -> float:
@@ -61,7 +62,8 @@ class Move:
         return self.ci[0] > 0 or self.ci[1] < 0
 
     def line(self) -> str:
-        ci = (f", {CONFIDENCE:.0%} CI [{self.ci[0]:+.4f}, {self.ci[1]:+.4f}]"
+        over = f" over the {self.shared} shared queries" if self.shared is not None else ""
+        ci = (f", {CONFIDENCE:.0%} CI{over} [{self.ci[0]:+.4f}, {self.ci[1]:+.4f}]"
               if self.ci is not None else ", no per-query values for an interval")
         state = "moved" if self.moved else "within its interval"
         return (f"{self.embedder} / {self.tier} / {self.dataset} / {self.metric}: "
@@ -98,8 +100,8 @@ class Explanation:
         seen = sorted({m.cause for m in self.moves} - {"noise"})
         if not seen:
             return "noise (no figure moved beyond its interval and nothing recorded differs)"
-        return (f"noise (no figure moved beyond its interval), though the runs differ: "
-                f"{', '.join(seen)}")
+        return (f"no figure moved beyond its interval (noise at this sample size); the runs "
+                f"differ in: {', '.join(seen)}")
 
 
 def check_same_suite(current: RunResult, baseline: RunResult) -> None:
@@ -139,13 +141,13 @@ def explain(current: RunResult, baseline: RunResult,
 
 def _move(row: MetricRow, base: MetricRow, current: RunResult, baseline: RunResult,
           data: dict[str, DataDiff], emb: EmbedderDiff) -> Move:
-    ci = _interval(row, current, baseline)
+    ci, shared = _interval(row, current, baseline)
     draft = Move(row.embedder, row.tier, row.dataset, row.metric, base.value, row.value, ci, "", "")
     settings = _tier_params(current, row.tier) != _tier_params(baseline, row.tier)
     cause, why = attribute(data.get(row.dataset), emb, row.tier if settings else None,
                            draft.moved)
     return Move(row.embedder, row.tier, row.dataset, row.metric, base.value, row.value, ci,
-                cause, why)
+                cause, why, shared)
 
 
 def attribute(data: DataDiff | None, emb: EmbedderDiff, settings: str | None,
@@ -182,17 +184,21 @@ def _tier_params(run: RunResult, tier: str) -> object:
     return run.params.get("tiers", {}).get(tier)
 
 
-def _interval(row: MetricRow, current: RunResult, baseline: RunResult) -> tuple[float, float] | None:
+def _interval(row: MetricRow, current: RunResult, baseline: RunResult
+              ) -> tuple[tuple[float, float] | None, int | None]:
+    """The paired interval over the queries both runs judged, and their count when that is
+    fewer than either run has (queries added or removed: the interval pairs only the rest)."""
     cur = current.values(row.embedder, row.tier, row.dataset, row.metric)
     base = baseline.values(row.embedder, row.tier, row.dataset, row.metric)
     if not cur or not base:
-        return None
+        return None, None
     shared = set(cur) & set(base)
     if len(shared) < 2:
-        return None
+        return None, None
     a = {q: cur[q] for q in shared}
     b = {q: base[q] for q in shared}
-    return bootstrap_ci(a, b, CONFIDENCE, N_RESAMPLES, seed=0)
+    partial = len(shared) if len(shared) < max(len(cur), len(base)) else None
+    return bootstrap_ci(a, b, CONFIDENCE, N_RESAMPLES, seed=0), partial
 
 
 def gate_rows(verdict: Verdict | None) -> list[tuple[str, str, str, str]]:

@@ -44,8 +44,10 @@ class DataDiff:
         parts = []
         if self.corpus_changed:
             parts.append(f"corpus changed ({self.docs[0]} -> {self.docs[1]} documents)")
-        if self.added or self.removed:
-            parts.append(f"{self.added} queries added, {self.removed} removed")
+        if self.added:
+            parts.append(f"{self.added} queries added")
+        if self.removed:
+            parts.append(f"{self.removed} queries removed")
         if self.text_changed:
             parts.append(f"query text changed for {self.text_changed} queries")
         if self.qrels_changed:
