@@ -151,3 +151,27 @@ tiers:
     capsys.readouterr()
     assert main(["history", "hist", "--store", str(store)]) == 0
     assert "2 runs, oldest first" in capsys.readouterr().out
+
+
+def _killed_mid_append(path: str) -> None:
+    import os
+    import signal
+
+    with open_store(Path(path)) as store:
+        with store._transaction() as cur:  # the append's own transaction, killed before COMMIT
+            cur.execute("INSERT INTO embedgate_runs (run_id, suite, created_at, source, payload) "
+                        "VALUES ('half', 's', 'now', 'x', '{}')")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_run_killed_mid_append_leaves_no_row(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    with open_store(path) as store:
+        store.append(_record(1))
+    proc = multiprocessing.get_context("spawn").Process(target=_killed_mid_append, args=(str(path),))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == -9
+    with open_store(path, timeout_s=5) as store:
+        assert [r.run_id for r in store.runs("s")] == ["run-1"]
+        assert store.append(_record(2)) is True

@@ -46,9 +46,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from embedgate.judge.gating import print_verdict
 
     print_verdict(result.verdict)
-    from embedgate.judge.explain import gate_section, verdict_baseline
+    from embedgate.judge.explain import gate_rows, gate_section, verdict_baseline
 
-    why = gate_section(result, verdict_baseline(result))
+    # the baseline file is read again only when a gated figure needs explaining
+    why = gate_section(result, verdict_baseline(result)) if gate_rows(result.verdict) else []
     for line in why:
         print(line)
     from embedgate.cli import github
