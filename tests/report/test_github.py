@@ -70,3 +70,22 @@ def test_report_shows_why_when_a_gate_did_not_pass() -> None:
     assert "Why the gated figures moved" in html and "attribution:" in html
     assert "Why the gated figures moved" not in render(_judged("pass"),
                                                        RunResult.load(GOLDEN / "baseline.json"))
+
+
+def test_gitlab_code_quality_has_one_located_issue_per_failed_gate(tmp_path: Path) -> None:
+    import json
+
+    for name in ("suite.yaml", "baseline.json", "regressed.json"):
+        shutil.copy(GOLDEN / name, tmp_path / name)
+    out = tmp_path / "gl-code-quality.json"
+    assert main(["gate", str(tmp_path / "regressed.json"), "--gates", str(tmp_path / "suite.yaml"),
+                 "--gitlab-codequality", str(out)]) == 1
+    issues = json.loads(out.read_text(encoding="utf-8"))
+    verdict = _judged("regressed").verdict
+    assert verdict is not None
+    assert len(issues) == sum(g.status != "pass" for g in verdict.gates) > 0
+    for issue in issues:
+        assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert issue["severity"] in ("major", "minor") and len(issue["fingerprint"]) == 64
+        assert issue["location"]["path"].endswith("suite.yaml")
+        assert issue["location"]["lines"]["begin"] > 1

@@ -32,6 +32,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     gate.add_argument("--json", help="also write the verdict as JSON")
     gate.add_argument("--github", action="store_true", help="write a GitHub step summary, a "
                       "PR-comment file and annotations (automatic with $GITHUB_STEP_SUMMARY)")
+    gate.add_argument("--gitlab-codequality", metavar="JSON", help="also write GitLab's Code "
+                      "Quality report (one issue per gate that did not pass)")
     gate.add_argument("--control", action="store_true", help="re-encode the baseline's embedders "
                       "here to split each gated move into model and environment effects")
     gate.add_argument("--control-out", help="folder of the control run (default: control/ "
@@ -51,14 +53,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 def cmd_gate(args: argparse.Namespace) -> int:
     from embedgate.judge import gating
+    from embedgate.judge.explain import gate_section
     from embedgate.suite import load_suite
-    from embedgate.report.junit import verdict_xml
     from embedgate.results.schema import RunResult
 
-    for option in ("junit", "json"):
+    for option in ("junit", "json", "gitlab_codequality"):
         if getattr(args, option):
-            atomic.check_writable_file(check_name(getattr(args, option), f"--{option}"),
-                                       f"--{option}")
+            flag = "--" + option.replace("_", "-")
+            atomic.check_writable_file(check_name(getattr(args, option), flag), flag)
     current = RunResult.load(check_name(args.results, "results file"))
     loaded = load_suite(_suite_path(args.gates, current))
     if not loaded.suite.gates:
@@ -67,24 +69,32 @@ def cmd_gate(args: argparse.Namespace) -> int:
     plan = gating.plan(loaded, check_name(args.baseline, "--baseline") if args.baseline else None)
     verdict = plan.judge(current)
     gating.print_verdict(verdict)
-    from embedgate.judge.explain import gate_section
-
     judged = current.model_copy(update={"verdict": verdict})
-    why = gate_section(judged, plan.baseline)
+    why = gate_section(judged, plan.baseline)  # why the gated figures moved, when one did
     for line in why:
         print(line)
     if args.control:
         why += _control(args, loaded, judged, plan.baseline)
-    from embedgate.cli import github
+    _write_outputs(args, judged, why, loaded.suite.name)
+    return verdict.exit_code
 
+
+def _write_outputs(args: argparse.Namespace, judged: RunResult, why: list[str], suite: str) -> None:
+    """The optional files: GitHub summary / comment / annotations, JUnit, JSON, Code Quality."""
+    from embedgate.cli import github
+    from embedgate.report.gitlab import codequality
+    from embedgate.report.junit import verdict_xml
+
+    assert judged.verdict is not None
     if github.wanted(args.github):
         results = Path(args.results)
         github.write(judged, why, results.parent, results.with_name("report.html"))
     if args.junit:
-        atomic.write_text(Path(args.junit), verdict_xml(verdict, loaded.suite.name))
+        atomic.write_text(Path(args.junit), verdict_xml(judged.verdict, suite))
     if args.json:
-        atomic.write_json(Path(args.json), verdict.model_dump(mode="json"))
-    return verdict.exit_code
+        atomic.write_json(Path(args.json), judged.verdict.model_dump(mode="json"))
+    if args.gitlab_codequality:
+        atomic.write_json(Path(args.gitlab_codequality), codequality(judged))
 
 
 def _control(args: argparse.Namespace, loaded: LoadedSuite, current: RunResult,
