@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.base import Embedder, EmbedderInfo, Retriever, Role
+from embedgate.embedders.registry import BuildEnv
+from embedgate.embedders.st import model_path
 from embedgate.inputs.beir import Collection
 from embedgate.results.probes import encode_b64, vectors_hash
 
@@ -107,6 +109,14 @@ def dataset_fingerprint(data: Collection) -> dict[str, Any]:
 def collect(embedders: dict[str, dict[str, Any]], datasets: dict[str, Collection]) -> dict[str, Any]:
     return {"embedders": embedders,
             "datasets": {k: dataset_fingerprint(v) for k, v in datasets.items()}}
+
+
+def of_embedder(embedder: Embedder | Retriever, spec: object, encode: EncodeFn,
+                env: BuildEnv) -> dict[str, Any]:
+    """The runner's call: probe vectors through `encode` (the run's pipeline, so the cache),
+    and the factors, with the tokenizer hash of the spec's model folder when it has one."""
+    where = model_dir(spec, lambda ref: model_path(ref, env))
+    return embedder_fingerprint(embedder, encode, getattr(spec, "batch_size", None), where)
 
 
 def model_dir(spec: object, resolve: Callable[[str], Path]) -> Path | None:

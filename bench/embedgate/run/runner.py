@@ -137,7 +137,8 @@ def plan_suite_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> lis
 def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None = None,
               progress: bool = True, baseline: Path | None = None,
               encode: EncodeOverrides | None = None,
-              finish: Callable[[RunResult, Path], RunResult] | None = None) -> tuple[RunResult, Path]:
+              finish: Callable[[RunResult, Path], RunResult] | None = None,
+              ) -> tuple[RunResult, Path]:
     """Run every tier for every embedder; write results.json, TREC runs and report.html.
 
     `finish` (e.g. the history store's append) sees the judged result before it is written and
@@ -177,9 +178,11 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
                 continue
             log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
             results.append(pipeline.record(job.impl.run(embedder, job.data, job.params, ctx)))
-        t_fp = time.perf_counter()
-        probes[spec.id] = probe_fingerprint(embedder, spec, pipeline, build_env(loaded, i, False))
-        ctx.timings["fingerprint_s"] = ctx.timings.get("fingerprint_s", 0.0) + time.perf_counter() - t_fp
+        t_fp = time.perf_counter()  # probe vectors through the pipeline: cached on a warm run
+        probes[spec.id] = fingerprint.of_embedder(embedder, spec, pipeline,
+                                                  build_env(loaded, i, False))
+        ctx.timings["fingerprint_s"] = (ctx.timings.get("fingerprint_s", 0.0)
+                                        + time.perf_counter() - t_fp)
         infos[spec.id] = embedder_record(embedder, describe_s)
         if suite.cost is not None:  # after the record: the CPU probe may load a lazy model
             results.extend(cost.measure(embedder, spec, build_env(loaded, i, False), suite.cost,
@@ -202,16 +205,6 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     write_outputs(result, results, target)
     bakeoff.write(result, target)  # leaderboards when two or more embedders ran
     return result, target
-
-
-def probe_fingerprint(embedder: Embedder | Retriever, spec: Any, pipeline: Any,
-                      env: BuildEnv) -> dict[str, Any]:
-    """Probe vectors through the pipeline (the cache: a warm run loads no model for them)."""
-    from embedgate.embedders.st import model_path
-
-    where = fingerprint.model_dir(spec, lambda ref: model_path(ref, env))
-    return fingerprint.embedder_fingerprint(embedder, pipeline, getattr(spec, "batch_size", None),
-                                            where)
 
 
 def embedder_record(embedder: Embedder | Retriever, build_s: float) -> dict[str, Any]:
