@@ -121,3 +121,17 @@ def test_explain_without_fingerprints_says_it_cannot_tell() -> None:
     golden = Path(__file__).parents[1] / "golden"
     result = explain(RunResult.load(golden / "regressed.json"), RunResult.load(golden / "baseline.json"))
     assert result.moves and {m.cause for m in result.moves} == {"unknown"}
+
+
+def test_explain_moved_lists_only_figures_beyond_their_interval(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    golden = Path(__file__).parents[1] / "golden"
+    current, base = golden / "regressed.json", golden / "baseline.json"
+    full = explain(RunResult.load(current), RunResult.load(base))
+    moved = [m for m in full.moves if m.moved]
+    assert moved and len(moved) < len(full.moves)
+    assert main(["explain", str(current), "--baseline", str(base), "--moved"]) == 0
+    out = capsys.readouterr().out
+    shown = [x for x in out.splitlines() if x.startswith("  ") and ("moved: " in x
+                                                                  or "its interval: " in x)]
+    assert len(shown) == len(moved) and all(" moved: " in x for x in shown)

@@ -86,8 +86,9 @@ class Explanation:
     def lines(self, only_moved: bool = False) -> list[str]:
         out = ["data:"] + [f"  {d.describe()}" for d in self.data.values()]
         out += ["model:"] + [f"  {e.describe_weights()}" for e in self.embedders.values()]
-        out += ["vectors:"] + [f"  {e.describe_vectors()}" for e in self.embedders.values()
-                               if e.known and not e.weights_changed]
+        vectors = [f"  {e.describe_vectors()}" for e in self.embedders.values()
+                   if e.known and not e.weights_changed]
+        out += ["vectors:"] + vectors if vectors else []
         shown = [m for m in self.moves if m.moved or not only_moved]
         out += ["moves:"] + [f"  {m.line()}" for m in shown] if shown else []
         out.append(f"attribution: {self.summary()}")
