@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,20 @@ def test_postgres_store_appends_concurrently_and_reads_back(tmp_path: Path,
             assert a.pinned("s") is not None and a.pinned("s").value(  # type: ignore[union-attr]
                 ("e", "retrieval", "d", "nDCG@10")) == pytest.approx(0.53)
             assert pg.get_uri() not in a.where
+        threads = [threading.Thread(target=_append_many_pg, args=(start,)) for start in (100, 200)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        with open_store() as store:
+            ids = {r.run_id for r in store.runs("s", 1000)}
+        assert {f"run-{i}" for i in [*range(100, 115), *range(200, 215)]} <= ids and len(ids) == 36
+
+
+def _append_many_pg(start: int) -> None:
+    with open_store() as store:  # its own connection, as a second CI job would have
+        for i in range(start, start + 15):
+            store.append(_record(i))
 
 
 def test_run_with_history_draws_the_trend_in_the_report(tmp_path: Path, write_suite,
