@@ -58,6 +58,7 @@ def test_a_slow_slide_passes_every_commit_gate_and_fails_the_drift_gate(
     out = capsys.readouterr().out
     assert "drift m3e-small / retrieval / domain / nDCG@10: REGRESSED" in out
     assert "worse by +0.0300" in out
+    assert "differ from the reference" not in out  # same data throughout: no data note
     assert main(["history", "golden", "--store", str(store)]) == 0
     table = capsys.readouterr().out
     assert "6 runs, oldest first" in table and "█" in table and "▁" in table

@@ -108,16 +108,18 @@ def _drift(store: RunStore, results: str, margin: float) -> int:
 def drift_lines(store: RunStore, current: RunResult, margin: float) -> tuple[list[str], str]:
     """The drift gate's lines and status ("pass", "regressed", or "none" without a pin)."""
     from embedgate.history.record import from_result, gated_keys
-    from embedgate.history.trend import drift
+    from embedgate.history.trend import data_note, drift
 
     reference = store.pinned(current.suite.name)
     if reference is None:
         return [f"drift: no reference run pinned for suite {current.suite.name!r} "
                 "(embedgate history SUITE --pin RUN_ID)"], "none"
-    found = drift(from_result(current, ""), reference, gated_keys(current), margin)
+    record = from_result(current, "")
+    found = drift(record, reference, gated_keys(current), margin)
     status = "regressed" if any(d.status == "regressed" for d in found) else "pass"
-    return [d.line() for d in found] + [f"drift verdict: {status} (reference run "
-                                        f"{reference.run_id}, {reference.created_at})"], status
+    note = data_note(record, reference)
+    return [d.line() for d in found] + ([note] if note else []) + [
+        f"drift verdict: {status} (reference run {reference.run_id}, {reference.created_at})"], status
 
 
 class AppendRun:

@@ -58,7 +58,8 @@ def from_result(result: RunResult, source: str) -> RunRecord:
                      git_sha=result.provenance.get("git_sha"),
                      verdict=result.verdict.status if result.verdict else None, source=source,
                      payload={"metrics": metrics, "per_query": per_query,
-                              "gated": [list(k) for k in gated_keys(result)]})
+                              "gated": [list(k) for k in gated_keys(result)],
+                              "datasets": {k: v.get("sha256") for k, v in result.datasets.items()}})
 
 
 def gated_keys(result: RunResult) -> list[Key]:

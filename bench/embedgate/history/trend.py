@@ -106,3 +106,14 @@ def _interval(current: RunRecord, reference: RunRecord, key: Key) -> tuple[float
     if not a or not b or set(a) != set(b) or len(a) < 2:
         return None
     return bootstrap_ci(a, b, 0.95, 2000, seed=0)
+
+
+def data_note(current: RunRecord, reference: RunRecord) -> str | None:
+    """A warning line when a dataset's files differ from the reference run's (the slide then
+    mixes data and model; `embedgate explain` says how)."""
+    cur, ref = current.payload.get("datasets", {}), reference.payload.get("datasets", {})
+    changed = sorted(k for k in set(cur) & set(ref) if cur[k] != ref[k])
+    if not changed:
+        return None
+    return (f"drift: note: dataset(s) {', '.join(changed)} differ from the reference run's; "
+            "the drift mixes data and model (see `embedgate explain`)")
