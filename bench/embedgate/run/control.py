@@ -110,7 +110,7 @@ def run_control(loaded: LoadedSuite, current: RunResult, baseline: RunResult, ro
 
     rows = [r for r in rows if r[0] in current.embedders]
     if not rows:
-        return []
+        return ["control run: no gate compares a figure with the baseline file; nothing to split"]
     control, _ = run_suite(control_suite(loaded, baseline, rows), out=out, threads=threads,
                            progress=False)
     lines = [f"control run: the baseline's embedders re-encoded here ({out / 'results.json'})"]
