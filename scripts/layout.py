@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1] / "bench"
 PACKAGE = "embedgate"
 # Floors, lowest first; a module may import its own floor and those below it.
 FLOORS = ["infra", "algorithms", "results", "suite", "inputs", "embedders", "encode", "tiers",
-          "judge", "interop", "recipes", "retrievers", "labels", "report", "run", "benchmarks", "cli"]
+          "judge", "history", "interop", "recipes", "retrievers", "labels", "report", "run",
+          "benchmarks", "cli"]
 MAX_TOP_FILES = 6
 MAX_LINES = 400
 # Floors that read results only, and the floors each may import.

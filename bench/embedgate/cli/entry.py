@@ -33,17 +33,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from embedgate.run.estimate import dry_run
 
         return dry_run(loaded)
+    from embedgate.cli.history import AppendRun
+
+    history = AppendRun(args.history, args.drift_margin) if args.history is not None else None
     result, target = run_suite(loaded, out=check_name(args.out, "--out") if args.out else None,
                                threads=args.threads, progress=not args.quiet,
                                baseline=Path(args.baseline) if args.baseline else None,
-                               encode=run_overrides(args))
+                               encode=run_overrides(args), finish=history)
     _print_summary(result)
     print(f"results: {target / 'results.json'}")
     print(f"report:  {target / 'report.html'}")
     from embedgate.judge.gating import print_verdict
 
     print_verdict(result.verdict)
-    return result.verdict.exit_code if result.verdict is not None else 0
+    from embedgate.judge.explain import gate_rows, gate_section, verdict_baseline
+
+    # the baseline file is read again only when a gated figure needs explaining
+    why = gate_section(result, verdict_baseline(result)) if gate_rows(result.verdict) else []
+    for line in why:
+        print(line)
+    from embedgate.cli import github
+
+    if github.wanted(args.github):
+        github.write(result, why, target, target / "report.html")
+    code = result.verdict.exit_code if result.verdict is not None else 0
+    if history is not None:
+        for line in history.lines:
+            print(line, file=sys.stderr if history.code in (2, 4) else sys.stdout)
+        # a store fault (2, 4) is the job's outcome; a drift regression (1) beats inconclusive
+        code = history.code if history.code in (1, 2, 4) else code
+    return code
 
 
 def _print_summary(result: object) -> None:
@@ -102,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true",
                      help="print the texts, tokens and requests HTTP embedders would send; "
                           "send nothing")
+    run.add_argument("--history", nargs="?", const="", metavar="STORE",
+                     help="append the run to the history store (SQLite file STORE, else "
+                     "$EMBEDGATE_HISTORY_DSN, else reports/history.sqlite) and run the drift gate")
+    run.add_argument("--github", action="store_true", help="write a GitHub step summary, "
+                     "a PR-comment file and annotations (automatic when $GITHUB_STEP_SUMMARY is set)")
+    run.add_argument("--drift-margin", type=cli_args.float_range(0.0, what="a margin"),
+                     default=0.02, help="the drift gate's margin (default: 0.02)")
     run.set_defaults(func=_cmd_run)
     from embedgate.cli.cache import add_parser as add_cache_parser, add_run_arguments
 
@@ -143,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     from embedgate.cli.pool import add_parser as add_pool_parser
 
     add_pool_parser(sub)
+    from embedgate.cli.explain import add_parser as add_explain_parser
+
+    add_explain_parser(sub)
+    from embedgate.cli.history import add_parser as add_history_parser
+
+    add_history_parser(sub)
     return parser
 
 

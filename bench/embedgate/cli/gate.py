@@ -16,6 +16,7 @@ from embedgate.infra.textio import check_file, check_name
 
 if TYPE_CHECKING:  # the results schema is imported by the commands that read results
     from embedgate.results.schema import RunResult
+    from embedgate.suite import LoadedSuite
 
 log = logging.getLogger("embedgate")
 
@@ -29,6 +30,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                       "produced the results, if it is still there)")
     gate.add_argument("--junit", help="also write the verdict as JUnit XML")
     gate.add_argument("--json", help="also write the verdict as JSON")
+    gate.add_argument("--github", action="store_true", help="write a GitHub step summary, a "
+                      "PR-comment file and annotations (automatic with $GITHUB_STEP_SUMMARY)")
+    gate.add_argument("--gitlab-codequality", metavar="JSON", help="also write GitLab's Code "
+                      "Quality report (one issue per gate that did not pass)")
+    gate.add_argument("--control", action="store_true", help="re-encode the baseline's embedders "
+                      "here to split each gated move into model and environment effects")
+    gate.add_argument("--control-out", help="folder of the control run (default: control/ "
+                      "beside the results)")
     gate.set_defaults(func=cmd_gate)
     comp = sub.add_parser("compare", help="leaderboards with significance tests over results files")
     comp.add_argument("results", nargs="+", help="results.json files (one N-embedder run is enough)")
@@ -50,14 +59,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 def cmd_gate(args: argparse.Namespace) -> int:
     from embedgate.judge import gating
+    from embedgate.judge.explain import gate_section
     from embedgate.suite import load_suite
-    from embedgate.report.junit import verdict_xml
     from embedgate.results.schema import RunResult
 
-    for option in ("junit", "json"):
+    for option in ("junit", "json", "gitlab_codequality"):
         if getattr(args, option):
-            atomic.check_writable_file(check_name(getattr(args, option), f"--{option}"),
-                                       f"--{option}")
+            flag = "--" + option.replace("_", "-")
+            atomic.check_writable_file(check_name(getattr(args, option), flag), flag)
     current = RunResult.load(check_name(args.results, "results file"))
     loaded = load_suite(_suite_path(args.gates, current))
     if not loaded.suite.gates:
@@ -66,13 +75,49 @@ def cmd_gate(args: argparse.Namespace) -> int:
     plan = gating.plan(loaded, check_name(args.baseline, "--baseline") if args.baseline else None)
     verdict = plan.judge(current)
     gating.print_verdict(verdict)
-    files: dict[Path, str] = {}  # written as one unit: both or neither
-    if args.junit:
-        files[Path(args.junit)] = verdict_xml(verdict, loaded.suite.name)
-    if args.json:
-        files[Path(args.json)] = atomic.json_text(verdict.model_dump(mode="json"))
-    atomic.write_all(files)
+    judged = current.model_copy(update={"verdict": verdict})
+    why = gate_section(judged, plan.baseline)  # why the gated figures moved, when one did
+    for line in why:
+        print(line)
+    if args.control:
+        why += _control(args, loaded, judged, plan.baseline)
+    _write_outputs(args, judged, why, loaded.suite.name)
     return verdict.exit_code
+
+
+def _write_outputs(args: argparse.Namespace, judged: RunResult, why: list[str], suite: str) -> None:
+    """The optional files: GitHub summary / comment / annotations, JUnit, JSON, Code Quality."""
+    from embedgate.cli import github
+    from embedgate.report.gitlab import codequality
+    from embedgate.report.junit import verdict_xml
+
+    assert judged.verdict is not None
+    if github.wanted(args.github):
+        results = Path(args.results)
+        github.write(judged, why, results.parent, results.with_name("report.html"))
+    files: dict[Path, str] = {}  # written as one unit: all or none
+    if args.junit:
+        files[Path(args.junit)] = verdict_xml(judged.verdict, suite)
+    if args.json:
+        files[Path(args.json)] = atomic.json_text(judged.verdict.model_dump(mode="json"))
+    if args.gitlab_codequality:
+        files[Path(args.gitlab_codequality)] = atomic.json_text(codequality(judged))
+    atomic.write_all(files)
+
+
+def _control(args: argparse.Namespace, loaded: LoadedSuite, current: RunResult,
+             baseline: RunResult | None) -> list[str]:
+    from embedgate.judge.gating import gated_rows
+    from embedgate.run.control import run_control
+
+    if baseline is None:
+        raise InputError("--control needs a baseline (the suite's baseline: or --baseline)")
+    out = (check_name(args.control_out, "--control-out") if args.control_out
+           else Path(args.results).parent / "control")
+    lines = run_control(loaded, current, baseline, gated_rows(current.verdict), out)
+    for line in lines:
+        print(line)
+    return lines
 
 
 def _suite_path(option: str | None, current: RunResult) -> Path:

@@ -89,3 +89,12 @@ def print_verdict(verdict: Verdict | None) -> None:
     for outcome in verdict.gates:
         print(f"gate {outcome.name}: {outcome.message()}")
     print(verdict.summary())
+
+
+def gated_rows(verdict: Verdict | None) -> list[tuple[str, str, str, str]]:
+    """The figures the gates compared with the baseline file (not with another embedder)."""
+    if verdict is None:
+        return []
+    return list(dict.fromkeys((g.embedder, g.tier, g.dataset, g.metric) for g in verdict.gates
+                              if g.baseline is not None
+                              and not g.baseline_source.startswith("this run")))

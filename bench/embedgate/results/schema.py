@@ -84,6 +84,8 @@ class RunResult(_Rec):
     details: dict[str, Any] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
     verdict: Verdict | None = None  # the gates' outcome; absent in runs without gates
+    # What shaped the vectors and the data (run/fingerprint.py); empty in older files.
+    fingerprint: dict[str, Any] = Field(default_factory=dict)
 
     def metric(self, embedder: str, tier: str, dataset: str, metric: str) -> MetricRow | None:
         for row in self.metrics:

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from embedgate.infra import atomic
-from embedgate.run import bakeoff, catalog, child, cost, provenance
+from embedgate.run import bakeoff, catalog, child, cost, fingerprint, provenance
 from embedgate.judge import gating
 from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
 from embedgate.tiers.context import RunContext
@@ -143,8 +144,14 @@ def plan_suite_jobs(loaded: LoadedSuite, datasets: dict[str, Collection]) -> lis
 
 def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None = None,
               progress: bool = True, baseline: Path | None = None,
-              encode: EncodeOverrides | None = None) -> tuple[RunResult, Path]:
-    """Run every tier for every embedder; write results.json, TREC runs and report.html."""
+              encode: EncodeOverrides | None = None,
+              finish: Callable[[RunResult, Path], RunResult] | None = None,
+              ) -> tuple[RunResult, Path]:
+    """Run every tier for every embedder; write results.json, TREC runs and report.html.
+
+    `finish` (e.g. the history store's append) sees the judged result before it is written and
+    returns the result to write; it must not raise for its own faults (the run's results are
+    written regardless)."""
     suite = loaded.suite
     started = time.perf_counter()
     n_threads = threads or suite.threads or (os.cpu_count() or 1)
@@ -166,6 +173,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     ctx.encode_fn = pipeline  # cache, dedupe, memmap: tiers see none of it
     results: list[TierResult] = []
     infos: dict[str, dict[str, Any]] = {}
+    probes: dict[str, dict[str, Any]] = {}
     for i, spec in enumerate(suite.embedders):
         t0 = time.perf_counter()
         log.info("loading embedder %s", spec.id)
@@ -185,6 +193,11 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
             results.append(pipeline.record(job.impl.run(view, job.data, job.params, ctx)))
             if view is not embedder:
                 told[str(job.dataset)] = str(said)
+        t_fp = time.perf_counter()  # probe vectors through the pipeline: cached on a warm run
+        probes[spec.id] = fingerprint.of_embedder(embedder, spec, pipeline,
+                                                  build_env(loaded, i, False))
+        ctx.timings["fingerprint_s"] = (ctx.timings.get("fingerprint_s", 0.0)
+                                        + time.perf_counter() - t_fp)
         infos[spec.id] = embedder_record(embedder, describe_s)
         if told:  # results.json embedders.<id>.query_instructions: {dataset: text}
             infos[spec.id]["query_instructions"] = dict(told)
@@ -202,7 +215,10 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     ctx.timings.update(pipeline.totals())
     pipeline.close()
     result = assemble(loaded, datasets, infos, results, ctx, time.perf_counter() - started)
+    result.fingerprint = fingerprint.collect(probes, datasets)
     result = gating.attach(gates, result)
+    if finish is not None:
+        result = finish(result, target)
     write_outputs(result, results, target, published)
     return result, target
 
@@ -229,7 +245,8 @@ def assemble(loaded: LoadedSuite, datasets: dict[str, Collection], infos: dict[s
         provenance=provenance.collect(loaded.base_dir, suite.seed, ctx.threads),
         embedders=infos,
         datasets={d.id: {"path": str(d.path), "split": d.split, "sha256": d.sha256,
-                         **d.stats.to_dict(), **d.extra} for d in datasets.values()},
+                         **d.stats.to_dict(), **d.extra, **fingerprint.part_hashes(d)}
+                  for d in datasets.values()},
         params={"tiers": suite.tiers.model_dump(mode="json", exclude_none=True),
                 **({} if suite.cost is None else {"cost": suite.cost.model_dump(mode="json")})},
         metrics=metrics, per_query=per_query, details=details,

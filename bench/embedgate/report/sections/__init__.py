@@ -16,6 +16,7 @@ from embedgate.report.sections import (
     drilldown,
     finetune,
     holes,
+    history,
     intent,
     intrinsic,
     language_bias,
@@ -32,6 +33,7 @@ from embedgate.report.sections import (
     satisfaction,
     space_map,
     verdict,
+    why,
 )
 from embedgate.report.sections.common import Inputs, ReportOptions
 
@@ -51,6 +53,8 @@ class Section:
 
 SECTIONS: tuple[tuple[str, str, Callable[[Inputs], Any]], ...] = (
     ("verdict", "Verdict", verdict.build),
+    ("why", "Why the gated figures moved", why.build),
+    ("history", "History: the gated figures over the last runs", history.build),
     ("leaderboard", "Bake-off leaderboard", leaderboard.build),
     ("retrieval", "Retrieval", retrieval.build),
     ("holes", "Holes in the qrels: unjudged documents and bounds", holes.build),
