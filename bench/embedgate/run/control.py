@@ -19,6 +19,7 @@ from embedgate.algorithms.stats import bootstrap_ci
 from embedgate.infra.errors import InputError
 from embedgate.results.schema import RunResult
 from embedgate.suite import LoadedSuite, SentenceTransformersSpec
+from embedgate.run.runner import run_suite
 
 log = logging.getLogger("embedgate")
 
@@ -106,8 +107,6 @@ def _ci(a: RunResult, b: RunResult, row: Row) -> tuple[float, float] | None:
 def run_control(loaded: LoadedSuite, current: RunResult, baseline: RunResult, rows: list[Row],
                 out: Path, threads: int | None = None) -> list[str]:
     """Run the control and return its lines (the splits, or why it could not run)."""
-    from embedgate.run.runner import run_suite
-
     rows = [r for r in rows if r[0] in current.embedders]
     if not rows:
         return ["control run: no gate compares a figure with the baseline file; nothing to split"]
