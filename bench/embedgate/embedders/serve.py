@@ -222,6 +222,9 @@ def _estimated_tokens(texts: Sequence[str]) -> int:
 class _Handler(BaseHTTPRequestHandler):
     server: OpenAIEmbeddingsServer
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: a keep-alive client's next request otherwise waits for Nagle + delayed ACK
+    # (~40 ms on Linux); measured with the load driver: 22 requests/s without, 5,723 with.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s %s", self.address_string(), format % args)
