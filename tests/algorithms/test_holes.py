@@ -58,7 +58,8 @@ def test_module_doctests() -> None:
     import doctest
 
     from embedgate.algorithms import holes, kappa
-    from embedgate.judge import holes as judge_holes, pool
+    from embedgate.judge import holes as judge_holes
+    from embedgate.labels import pool
 
     for module in (holes, kappa, judge_holes, pool):
         result = doctest.testmod(module)

@@ -80,7 +80,7 @@ def test_bakeoff_logs_the_judged_gap_once(tmp_path: Path,
     from embedgate.run import bakeoff
 
     run = _run({"old": (0.5, _b(0.55, 0.6), 0.95), "new": (0.3, _b(0.7, 0.65), 0.6)})
-    assert bakeoff.write(run, tmp_path) is not None
+    assert bakeoff.outputs(run, tmp_path)  # compare.json and compare.md
     lines = [r.getMessage() for r in caplog.records if "Judged@10 differs" in r.getMessage()]
     assert lines == ["Judged@10 differs by 0.35 (> 0.1): new 0.60 vs old 0.95; unjudged "
                      "documents count as misses, so new may be underrated (see the hole "

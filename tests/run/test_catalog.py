@@ -56,3 +56,16 @@ def test_a_fresh_process_registers_nothing_until_the_catalog_is_installed() -> N
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.split() == ["True", "True"]
+
+
+def test_installing_the_catalog_imports_no_model_library() -> None:
+    """A warm re-run builds no model, and the perf tier measures ONNX workers without torch in
+    memory: registering every kind must not import torch, transformers, faiss, onnxruntime,
+    sklearn or scipy (recipes.train, which imports torch, is imported only to train)."""
+    heavy = ("torch", "transformers", "sentence_transformers", "onnxruntime", "faiss",
+             "sklearn", "scipy")
+    code = ("import sys\nfrom embedgate.run import catalog\ncatalog.install()\n"
+            f"print([m for m in {heavy!r} if m in sys.modules])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "[]"

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embedgate.run.fingerprint import probe_texts
 from embedgate.embedders.instructions import (
     InstructedEmbedder, instructed, query_instruction, suite_instruction,
 )
@@ -72,14 +73,15 @@ def test_instruction_reaches_the_model_is_recorded_and_keys_the_cache(tmp_path: 
         suite = _suite(tmp_path, server.base_url, "Find the topic")
         cold = _run(tmp_path, suite, "cold")
         said = "Instruct: Find the topic\nQuery: "
-        queries = sorted(t for role, t in model.texts if role == "query")
+        probes = set(probe_texts())  # the fingerprint's probe set, encoded once, uninstructed
+        queries = sorted(t for role, t in model.texts if role == "query" and t not in probes)
         # tiny's queries carry the instruction, plain's do not; passages never do.
         assert queries == sorted([said + q["text"] for q in QUERIES] +
                                  [q["text"] for q in QUERIES])
         assert not any(t.startswith("Instruct") for role, t in model.texts if role == "passage")
         assert cold["embedders"]["remote"]["query_instructions"] == {"tiny": said}
         assert cold["embedders"]["remote"]["http"]["tokens_reported"] > 0
-        assert cold["timings"]["encode_computed"] == len(DOCS) + 2 * len(QUERIES)
+        assert cold["timings"]["encode_computed"] == len(DOCS) + 2 * len(QUERIES) + len(probes)
 
         model.texts.clear()
         warm = _run(tmp_path, suite, "warm")  # the same suite: everything from the cache

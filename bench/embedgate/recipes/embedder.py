@@ -20,7 +20,6 @@ from embedgate.embedders.registry import BuildEnv
 from embedgate.embedders.base import EmbedderInfo, Role
 from embedgate.embedders.st import SentenceTransformerEmbedder
 from embedgate.recipes.recipe import load_recipe
-from embedgate.recipes.train import ensure_trained
 
 
 class RecipeEmbedder:
@@ -35,6 +34,10 @@ class RecipeEmbedder:
             raise InputError(f"{env.where}: recipe {loaded.path} ends in a cross_encoder stage: "
                              "it trains a reranker, not an embedder; use it as the recipe: of "
                              "a kind: rerank system")
+        # recipes.train imports torch (its losses): 0.84 s and ~300 MB that a warm run, which
+        # never builds this embedder, and the perf tier's ONNX workers must not pay
+        from embedgate.recipes.train import ensure_trained
+
         trained = ensure_trained(loaded, spec.stage, env.progress, env.where)
         inner_spec = SentenceTransformersSpec(
             id=spec.id, kind="sentence-transformers", model=str(trained.path),

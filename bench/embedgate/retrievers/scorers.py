@@ -15,7 +15,6 @@ from embedgate.infra.hashing import weights_sha256
 from embedgate.suite import RerankEndpointSpec, RerankSpec
 from embedgate.embedders.st import check_model_dir, model_path
 from embedgate.recipes.recipe import load_recipe
-from embedgate.recipes.train import ensure_trained
 
 
 class LocalScorer:
@@ -79,6 +78,8 @@ def _recipe_model(spec: RerankSpec, env: BuildEnv) -> tuple[Path, dict[str, Any]
         raise InputError(f"{env.where}: recipe {loaded.path} does not end in a cross_encoder "
                          "stage, so it trains an embedder, not a reranker; use it with "
                          "kind: recipe, or add a cross_encoder stage")
+    from embedgate.recipes.train import ensure_trained  # imports torch: only when training
+
     trained = ensure_trained(loaded, None, env.progress, env.where)
     return trained.path, {
         "name": f"{loaded.recipe.name}@{trained.stage}", "backend": "sentence-transformers "
