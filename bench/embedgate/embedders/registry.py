@@ -50,6 +50,9 @@ _BUILTIN: dict[str, str] = {
     "bm25": "embedgate.retrievers.bm25:Bm25Retriever",
     "hybrid": "embedgate.retrievers.hybrid:HybridRetriever",
     "rerank": "embedgate.retrievers.rerank:RerankRetriever",
+    "pgvector": "embedgate.retrievers.pgvector:PgvectorRetriever",
+    "qdrant": "embedgate.retrievers.qdrant:QdrantRetriever",
+    "asymmetric": "embedgate.retrievers.asymmetric:AsymmetricRetriever",
 }
 # A kind's factory takes that kind's spec; the table holds them all, so its values are erased.
 _EMBEDDERS: dict[str, EmbedderFactory[Any]] = {}

@@ -13,7 +13,8 @@ from typing import Any, cast
 from embedgate.infra import atomic
 from embedgate.run import bakeoff, cost, provenance
 from embedgate.judge import gating
-from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
+from embedgate.suite import (LoadedSuite, SentenceTransformersSpec, TierSpec, sweep_base,
+                             sweep_variants)
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection, load_beir
 from embedgate.encode.setup import EncodeOverrides, build_pipeline
@@ -156,7 +157,8 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     ctx.encode_fn = pipeline  # cache, dedupe, memmap: tiers see none of it
     results: list[TierResult] = []
     infos: dict[str, dict[str, Any]] = {}
-    for i, spec in enumerate(suite.embedders):
+    # A setting sweep (ef_search: [..]) runs as one system per value, each its own row.
+    for i, spec in ((i, v) for i, s in enumerate(suite.embedders) for v in sweep_variants(s)):
         t0 = time.perf_counter()
         log.info("loading embedder %s", spec.id)
         embedder = build_lazy(spec, build_env(loaded, i, progress, threads=n_threads))
@@ -164,7 +166,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
         pipeline.bind(spec.id, partial(build_embedder, spec,
                                        build_env(loaded, i, False, threads=n_threads)))
         skipped: list[str] = []
-        for job in (j for j in jobs if j.wants(spec.id)):
+        for job in (j for j in jobs if j.wants(sweep_base(spec.id))):
             if isinstance(embedder, Retriever) and not tiers.accepts_retrievers(job.impl):
                 skipped.append(job.tier)  # intrinsic, intent, …: they judge vectors
                 continue

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from embedgate.suite.base import Ident, Spec
+from embedgate.suite.retrievers_db import AsymmetricSpec, PgvectorSpec, QdrantSpec
 
 
 class SentenceTransformersSpec(Spec):
@@ -266,6 +267,9 @@ EmbedderSpec = Annotated[
     | Annotated[Bm25Spec, Tag("bm25")]
     | Annotated[HybridSpec, Tag("hybrid")]
     | Annotated[RerankSpec, Tag("rerank")]
+    | Annotated[PgvectorSpec, Tag("pgvector")]
+    | Annotated[QdrantSpec, Tag("qdrant")]
+    | Annotated[AsymmetricSpec, Tag("asymmetric")]
     | Annotated[PluginSpec, Tag(PLUGIN_TAG)],
     Discriminator(_embedder_tag)]
 EMBEDDER_KINDS: tuple[str, ...] = tuple(  # the built-in kinds, read from the union's tags
