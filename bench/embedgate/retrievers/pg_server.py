@@ -58,6 +58,12 @@ def stop_embedded() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def server_pid() -> int | None:
+    """The embedded server's postmaster pid (None when none runs): for memory figures."""
+    server = _EMBEDDED.get("server")
+    return int(server.get_pid()) if server is not None else None
+
+
 def resolve_dsn(dsn: str | None, dsn_env: str | None, where: str) -> str:
     """The DSN a spec names: the embedded server's, or the environment variable's value."""
     if dsn == "embedded":

@@ -144,7 +144,7 @@ def column_dim(conn: Any, table: str, column: str, where: str) -> int:
 def searcher(conn: Any, layout: Layout, doc_rows: dict[str, int] | None = None) -> SearchFn:
     """The per-query search; `doc_rows` maps a deployed table's ids to collection rows (ids
     the collection lacks are skipped), otherwise the id is the row."""
-    stmt = _query(layout)
+    stmt = search_sql(layout)
     cast = "halfvec" if layout.storage == "halfvec" else None
 
     def search(vec: np.ndarray, k: int) -> Sequence[tuple[int, float]]:
@@ -160,7 +160,8 @@ def searcher(conn: Any, layout: Layout, doc_rows: dict[str, int] | None = None) 
     return search
 
 
-def _query(layout: Layout) -> sql.Composable:
+def search_sql(layout: Layout) -> sql.Composable:
+    """One query's statement (parameters q, k and n = k x rerank)."""
     col, ident = sql.Identifier(layout.vec_col), sql.Identifier(layout.id_col)
     if layout.storage == "bit":
         # Hamming distance over the binary codes picks k x rerank candidates (the index's
