@@ -46,7 +46,7 @@ class SweepView:
     reference: str
     verdict: str
     chosen: bool
-    chart: Markup
+    chart: Markup | None  # None for a single setting (nothing to trade off)
     table: Table
 
 
@@ -76,7 +76,8 @@ def _sweep(result: RunResult, system: str, dataset: str, items: list[TierData]) 
                        chosen is not None and s.id == chosen.id)
               for i, (s, o, q) in enumerate(zip(settings, options, quality))]
     chart = tradeoff(points, f"{system} · {dataset}: p50 search latency vs {metric}",
-                     "p50 search ms per query (through the client)", metric, unit="ms")
+                     "p50 search ms per query (through the client)", metric,
+                     unit="ms") if len(points) > 1 else None
     reference = str(_vs(settings[0], metric).get("input", "exact"))
     return SweepView(system, dataset, reference, _verdict(rule, options, chosen),
                      chosen is not None, chart, _table(settings, metric, passes))
