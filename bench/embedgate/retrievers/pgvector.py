@@ -13,7 +13,8 @@ A connection lost mid-run is exit 4 (the run writes no results); the password ne
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -113,26 +114,20 @@ class PgvectorRetriever:
         return searched, Ranking(exact.scores, exact.idx), {"n_queries": float(len(queries))}
 
 
-class _connection_guard:
-    """Turns a connection lost mid-run into one line and exit 4 (no results are written)."""
+@contextmanager
+def _connection_guard(system_id: str, dsn: str) -> Iterator[None]:
+    """Turns a connection lost mid-run (or a refused statement) into one line and exit 4;
+    the run then writes no results."""
+    import psycopg
 
-    def __init__(self, system_id: str, dsn: str) -> None:
-        self.system_id, self.dsn = system_id, dsn
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-        import psycopg
-
-        if isinstance(exc, psycopg.OperationalError):
-            raise InfraError(f"pgvector {self.system_id}: lost the connection to "
-                             f"{describe(self.dsn)} mid-run: {scrub(str(exc), self.dsn)}"
-                             ) from None
-        if isinstance(exc, psycopg.Error):
-            raise InfraError(f"pgvector {self.system_id}: {describe(self.dsn)} refused a "
-                             f"statement: {scrub(str(exc), self.dsn)}") from None
-        return False
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise InfraError(f"pgvector {system_id}: lost the connection to {describe(dsn)} "
+                         f"mid-run: {scrub(str(exc), dsn)}") from None
+    except psycopg.Error as exc:
+        raise InfraError(f"pgvector {system_id}: {describe(dsn)} refused a statement: "
+                         f"{scrub(str(exc), dsn)}") from None
 
 
 def _drop_quietly(conn: Any, table: str, system_id: str) -> None:

@@ -9,7 +9,7 @@ against exact search of the same vectors. `@` cannot appear in a suite's own ids
 from __future__ import annotations
 
 from itertools import product
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -117,7 +117,10 @@ def sweep_base(embedder_id: str) -> str:
     return embedder_id.split("@", 1)[0]
 
 
-def sweep_variants(spec: Spec) -> list[Spec]:
+S = TypeVar("S", bound=Spec)
+
+
+def sweep_variants(spec: S) -> list[S]:
     """One spec per value of a setting sweep (unchanged when nothing sweeps)."""
     if isinstance(spec, PgvectorSpec):
         if spec.index == "hnsw" and len(spec.ef_search) > 1:
