@@ -103,8 +103,10 @@ def _passes(s: Setting, metric: str, rule: Any) -> bool | None:
 
 
 def _bytes_per_vector(s: Setting) -> float:
+    """Index bytes per vector to 3 significant digits: the settings of a search-time sweep
+    share one index layout, and a few bytes of file-size noise must not pick among them."""
     n = s.counts.get("n_vectors") or 0.0
-    return float(s.counts.get("index_bytes", 0.0)) / n if n else 0.0
+    return float(f"{float(s.counts.get('index_bytes', 0.0)) / n:.3g}") if n else 0.0
 
 
 def _verdict(rule: Any, options: list[Option], chosen: Option | None) -> str:
