@@ -22,4 +22,5 @@ def test_vector_store_benchmark_reports_both_engines(capsys: pytest.CaptureFixtu
     assert 0.0 < recall[0] <= recall[1] <= 1.0  # a wider beam finds more of the true top k
     ratio = re.search(r"ratio ([0-9.]+)x", out)
     assert ratio is not None and float(ratio.group(1)) > 0
-    assert "MiB private" in out  # the client's own memory after ingest, beside the corpus
+    assert re.search(r"anonymous memory [0-9]+ -> [0-9]+ MiB", out)  # (the real check:
+    # tests/retrievers/test_vector_stores.py, at a corpus size where a copy would show)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import product
 from typing import Literal, TypeVar
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from embedgate.suite.base import Ident, MetricName, Spec
 
@@ -64,6 +64,11 @@ class PgvectorSpec(_DbSpec):
     storage: Literal["vector", "halfvec", "bit"] = "vector"
     rerank: int = Field(default=4, ge=1, le=100)  # bit: re-rank the top k x rerank by vectors
 
+    @field_validator("ef_search", "probes")
+    @classmethod
+    def _rising(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))  # a sweep runs (and is read) in rising search effort
+
     @model_validator(mode="after")
     def _consistent(self) -> PgvectorSpec:
         if (self.dsn is None) == (self.dsn_env is None):
@@ -90,6 +95,11 @@ class QdrantSpec(_DbSpec):
     quantization: Literal["none", "scalar", "binary"] = "none"
     rescore: bool = True
     oversampling: list[float] = Field(default_factory=lambda: [1.0], min_length=1)
+
+    @field_validator("hnsw_ef", "oversampling")
+    @classmethod
+    def _rising(cls, value: list[float]) -> list[float]:
+        return sorted(set(value))  # a sweep runs (and is read) in rising search effort
 
     @model_validator(mode="after")
     def _ranges(self) -> QdrantSpec:
