@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from embedgate.benchmarks.common import interleaved, machine_load, peak_rss_mib, print_table
+from embedgate.benchmarks.common import interleaved, machine_load, print_table
 from embedgate.infra import cli_args
 
 
@@ -141,7 +141,7 @@ def _faiss(work: Path, p: dict[str, Any]) -> dict[str, Any]:
         rows.append(["faiss", f"HNSW m{p['m']} ef_search {ef}", 0.0, build, size, None, None,
                      *_faiss_query(hnsw, queries, truth, p)])
     for r in rows:
-        r[5] = peak_rss_mib()
+        r[5] = _peak_mib()
     return {"rows": rows}
 
 
@@ -170,7 +170,7 @@ def _pgvector(work: Path, p: dict[str, Any]) -> dict[str, Any]:
         pg_sql.create_table(conn, layout, True, "bench")
         before = _rss_split()
         ingest = pg_sql.copy_rows(conn, layout, docs, 2048)
-        ingest_rss = peak_rss_mib()
+        ingest_rss = _peak_mib()
         after = _rss_split()
         memory = {"corpus_mib": docs.nbytes / 2**20, "anon_before": before["RssAnon"],
                   "anon_after": after["RssAnon"], "file_after": after["RssFile"]}
@@ -191,13 +191,18 @@ def _pgvector(work: Path, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rss_split() -> dict[str, float]:
-    """The process's anonymous (its own heap) and file-backed resident MiB (Linux)."""
+    """This process's anonymous (its own heap) and file-backed resident MiB, and its peak
+    (VmHWM: unlike getrusage's maxrss it does not carry the forking parent's peak) (Linux)."""
     out = {}
     with open("/proc/self/status", encoding="ascii") as fh:
         for line in fh:
-            if line.startswith(("RssAnon:", "RssFile:")):
+            if line.startswith(("RssAnon:", "RssFile:", "VmHWM:")):
                 out[line.split(":")[0]] = int(line.split()[1]) / 1024
     return out
+
+
+def _peak_mib() -> float:
+    return _rss_split()["VmHWM"]
 
 
 def _suite_path(conn: Any, layout: Any, queries: np.ndarray, truth: np.ndarray,
