@@ -43,6 +43,9 @@ datasets:
   - {{id: test, path: {FIXTURES / 'domain'}, split: test}}
 tiers:
   retrieval: {{datasets: [test], metrics: [nDCG@10, R@100], top_k: 100}}
+gates:
+  - {{embedder: pg-hnsw@ef200, tier: retrieval, metric: nDCG@10, versus: kw,
+     non_inferiority: {{margin: 0.02}}}}
 """
 
 
@@ -172,3 +175,19 @@ def test_ingest_streams_without_a_second_copy_of_the_corpus(tmp_path: Path, pg_d
         conn.close()
     assert rows == n
     assert grown < 16, f"anonymous memory grew {grown:.0f} MiB for a 64 MiB corpus"
+
+
+def test_a_gate_names_one_setting_of_a_sweep(run: tuple[dict, Path], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedgate.infra.errors import InputError
+    from embedgate.suite import load_suite
+
+    install_example_plugin(tmp_path / "site", monkeypatch)
+    result, _ = run
+    gate = result["verdict"]["gates"][0]
+    assert (gate["embedder"], gate["status"]) == ("pg-hnsw@ef200", "pass")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SUITE.replace("embedder: pg-hnsw@ef200", "embedder: pg-hnsw@ef7"),
+                   encoding="utf-8")
+    with pytest.raises(InputError, match='unknown embedder "pg-hnsw@ef7"'):
+        load_suite(bad)
