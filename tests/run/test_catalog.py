@@ -63,7 +63,7 @@ def test_installing_the_catalog_imports_no_model_library() -> None:
     memory: registering every kind must not import torch, transformers, faiss, onnxruntime,
     sklearn or scipy (recipes.train, which imports torch, is imported only to train)."""
     heavy = ("torch", "transformers", "sentence_transformers", "onnxruntime", "faiss",
-             "sklearn", "scipy")
+             "sklearn", "scipy", "psycopg", "qdrant_edge")
     code = ("import sys\nfrom embedgate.run import catalog\ncatalog.install()\n"
             f"print([m for m in {heavy!r} if m in sys.modules])\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

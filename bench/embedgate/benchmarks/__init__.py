@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "memory": "(d) peak memory vs corpus size (synthetic, 10k to 1M texts)",
     "scifact": "full SciFact test: suite cold wall vs raw encode, INT8 vs FP32 ONNX",
     "load": "open-loop load on a loopback embeddings endpoint: plain / batching / +LRU",
+    "vector-stores": "ingest + query of N vectors: embedded pgvector vs faiss; suite vs bare loop",
 }
 
 
@@ -26,7 +27,7 @@ def add_parser(sub: Any) -> None:
     bench = sub.add_parser("bench", help="run a benchmark and print its figures")
     names = bench.add_subparsers(dest="benchmark", required=True)
     for name, summary in BENCHMARKS.items():
-        mod = importlib.import_module(f"{__name__}.{name}")
+        mod = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
         p = names.add_parser(name, help=summary, description=mod.__doc__,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)

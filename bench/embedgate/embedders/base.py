@@ -64,6 +64,8 @@ class Ranking:
     counts: dict[str, float] = field(default_factory=dict)
     inputs: dict[str, Ranking] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # Further per-query metrics in query order, higher is better (a database's ANN-recall@k).
+    query_metrics: dict[str, list[float]] = field(default_factory=dict)
 
 
 class RankContext(Protocol):

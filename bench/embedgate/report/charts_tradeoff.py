@@ -46,7 +46,7 @@ def _x_range(costs: Sequence[float]) -> tuple[float, float, bool, list[float]]:
     return ticks[0], ticks[-1], False, ticks
 
 
-def _point(f: Frame, p: TradeOff) -> str:
+def _point(f: Frame, p: TradeOff, unit: str = "B") -> str:
     col = NEUTRAL if p.passes is None else PASS if p.passes else NEGATIVE
     fill = col if p.passes is not False else "#fff"
     status = "" if p.passes is None else " · passes" if p.passes else " · fails"
@@ -54,7 +54,7 @@ def _point(f: Frame, p: TradeOff) -> str:
             f'stroke="#111" stroke-width="1.5"/>') if p.chosen else ""
     return (ring + f'<circle cx="{_n(f.x(p.cost))}" cy="{_n(f.y(p.quality))}" r="4" '
             f'fill="{fill}" stroke="{col}" stroke-width="1.5"><title>{escape(p.label)}: '
-            f"{escape(fmt(p.cost))} B, {p.quality:.4f}{escape(status)}"
+            f"{escape(fmt(p.cost))} {escape(unit)}, {p.quality:.4f}{escape(status)}"
             f"{' · chosen' if p.chosen else ''}</title></circle>")
 
 
@@ -72,7 +72,7 @@ def _front_line(f: Frame, points: Sequence[TradeOff]) -> str:
 
 
 def tradeoff(points: Sequence[TradeOff], title: str, x_label: str, y_label: str,
-             width: float = 560, height: float = 320) -> Markup:
+             width: float = 560, height: float = 320, unit: str = "B") -> Markup:
     """Cost (x) against quality (y), passing / failing points, the frontier, the choice."""
     x0, x1, log_x, xticks = _x_range([p.cost for p in points])
     qualities = [p.quality for p in points]
@@ -80,7 +80,7 @@ def tradeoff(points: Sequence[TradeOff], title: str, x_label: str, y_label: str,
     f = Frame(width, height, x0, x1, yticks[0], yticks[-1], log_x=log_x, top=46, right=20)
     parts = _axes(f, xticks, yticks, x_label, y_label, grid_x=True)
     parts.append(_front_line(f, points))
-    parts += [_point(f, p) for p in sorted(points, key=lambda p: p.chosen)]
+    parts += [_point(f, p, unit) for p in sorted(points, key=lambda p: p.chosen)]
     names, colors = ["frontier"], [FRONT]
     if any(p.passes is not None for p in points):
         names, colors = ["passes", "fails", "frontier"], [PASS, NEGATIVE, FRONT]

@@ -34,6 +34,17 @@ def dense_latency(embedder: Embedder, queries: Sequence[str], doc_vecs: np.ndarr
     """
     if not queries:
         return {}
+    encode_ms, vecs = encode_latency(embedder, queries)
+    eid = embedder.info.id
+    return {f"{eid}:encode": encode_ms,
+            f"{eid}:search": per_query_search_ms(doc_vecs, vecs, top_k)}
+
+
+def encode_latency(embedder: Embedder, queries: Sequence[str]) -> tuple[list[float], np.ndarray]:
+    """Each query encoded alone (a live request, no cache), in ms, after one untimed warm-up
+    encode; and the vectors."""
+    if not queries:
+        return [], np.zeros((0, embedder.info.dim), dtype=np.float32)
     embedder.encode([queries[0]], "query")
     encode_ms: list[float] = []
     vecs = []
@@ -41,6 +52,4 @@ def dense_latency(embedder: Embedder, queries: Sequence[str], doc_vecs: np.ndarr
         start = time.perf_counter()
         vecs.append(embedder.encode([text], "query")[0])
         encode_ms.append((time.perf_counter() - start) * 1e3)
-    eid = embedder.info.id
-    return {f"{eid}:encode": encode_ms,
-            f"{eid}:search": per_query_search_ms(doc_vecs, np.stack(vecs), top_k)}
+    return encode_ms, np.stack(vecs)

@@ -30,8 +30,11 @@ from embedgate.embedders.registry import (
 from embedgate.embedders.st import SentenceTransformerEmbedder
 from embedgate.embedders.truncate import TruncatedEmbedder
 from embedgate.recipes.embedder import RecipeEmbedder
+from embedgate.retrievers.asymmetric import AsymmetricRetriever
 from embedgate.retrievers.bm25 import Bm25Retriever
 from embedgate.retrievers.hybrid import HybridRetriever
+from embedgate.retrievers.pgvector import PgvectorRetriever
+from embedgate.retrievers.qdrant import QdrantRetriever
 from embedgate.retrievers.rerank import RerankRetriever
 from embedgate.suite import EmbedderSpec
 from embedgate.tiers import EmbedderTier, SuiteTier, register_tier
@@ -60,6 +63,10 @@ RETRIEVER_KINDS: dict[str, EmbedderFactory[Any]] = {
     "bm25": Bm25Retriever,
     "hybrid": HybridRetriever,
     "rerank": RerankRetriever,
+    # vector databases judged as deployed (docs/vector-stores.md), and query/corpus encoder pairs
+    "pgvector": PgvectorRetriever,
+    "qdrant": QdrantRetriever,
+    "asymmetric": AsymmetricRetriever,
 }
 # tier name (its field in suite.Tiers) -> the module implementing EmbedderTier or SuiteTier
 TIERS: dict[str, EmbedderTier[Any] | SuiteTier] = {

@@ -16,7 +16,8 @@ from typing import Any, cast
 from embedgate.infra import atomic
 from embedgate.run import bakeoff, catalog, child, cost, fingerprint, provenance
 from embedgate.judge import gating
-from embedgate.suite import LoadedSuite, SentenceTransformersSpec, TierSpec
+from embedgate.suite import (LoadedSuite, SentenceTransformersSpec, TierSpec, sweep_base,
+                             sweep_variants)
 from embedgate.tiers.context import RunContext
 from embedgate.inputs.beir import Collection
 from embedgate.inputs.formats import load_dataset
@@ -174,7 +175,8 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     results: list[TierResult] = []
     infos: dict[str, dict[str, Any]] = {}
     probes: dict[str, dict[str, Any]] = {}
-    for i, spec in enumerate(suite.embedders):
+    # A setting sweep (ef_search: [..]) runs as one system per value, each its own row.
+    for i, spec in ((i, v) for i, s in enumerate(suite.embedders) for v in sweep_variants(s)):
         t0 = time.perf_counter()
         log.info("loading embedder %s", spec.id)
         embedder = build_lazy(spec, build_env(loaded, i, progress, threads=n_threads))
@@ -183,7 +185,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
                                        build_env(loaded, i, False, threads=n_threads)))
         skipped: list[str] = []
         told: dict[str, str] = {}
-        for job in (j for j in jobs if j.wants(spec.id)):
+        for job in (j for j in jobs if j.wants(sweep_base(spec.id))):
             if isinstance(embedder, Retriever) and not tiers.accepts_retrievers(job.impl):
                 skipped.append(job.tier)  # intrinsic, intent, …: they judge vectors
                 continue

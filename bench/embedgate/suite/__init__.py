@@ -23,6 +23,8 @@ from embedgate.suite.embedders import (
     TruncateSpec,
 )
 from embedgate.suite.gates import GateSpec, NonInferiority
+from embedgate.suite.retrievers_db import (AsymmetricSpec, PgvectorSpec, QdrantSpec, sweep_base,
+                                           sweep_variants)
 from embedgate.suite.loading import explain, load_mapping, validate, yaml_type
 from embedgate.suite.suite import LoadedSuite, Suite, load_suite
 from embedgate.suite.tiers import (
@@ -48,6 +50,11 @@ from embedgate.suite.tiers_qa import (
 )
 
 __all__ = [
+    "AsymmetricSpec",
+    "PgvectorSpec",
+    "QdrantSpec",
+    "sweep_base",
+    "sweep_variants",
     "EMBEDDER_KINDS",
     "Bm25Spec",
     "CostSpec",

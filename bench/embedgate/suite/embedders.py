@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator, mod
 
 from embedgate.suite.base import Ident, MetricName, Spec
 from embedgate.suite.http import HttpEndpointSpec
+from embedgate.suite.retrievers_db import AsymmetricSpec, PgvectorSpec, QdrantSpec
 
 
 class SentenceTransformersSpec(Spec):
@@ -265,6 +266,9 @@ EmbedderSpec = Annotated[
     | Annotated[Bm25Spec, Tag("bm25")]
     | Annotated[HybridSpec, Tag("hybrid")]
     | Annotated[RerankSpec, Tag("rerank")]
+    | Annotated[PgvectorSpec, Tag("pgvector")]
+    | Annotated[QdrantSpec, Tag("qdrant")]
+    | Annotated[AsymmetricSpec, Tag("asymmetric")]
     | Annotated[PluginSpec, Tag(PLUGIN_TAG)],
     Discriminator(_embedder_tag)]
 EMBEDDER_KINDS: tuple[str, ...] = tuple(  # the built-in kinds, read from the union's tags

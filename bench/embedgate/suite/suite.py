@@ -21,6 +21,7 @@ from embedgate.suite.embedders import (EMBEDDER_KINDS, EmbedderSpec, HybridSpec,
 from embedgate.suite.gates import GateSpec
 from embedgate.suite.published import PublishedSpec
 from embedgate.suite.loading import load_mapping, validate, yaml_loc
+from embedgate.suite.retrievers_db import sweep_variants
 from embedgate.suite.tiers import Tiers
 from embedgate.suite.yamlsrc import Loc, YamlDoc
 
@@ -237,7 +238,8 @@ def _bad_source(doc: YamlDoc, index: int, ref: str, what: str, known: list[str])
 def _check_gates(suite: Suite, doc: YamlDoc) -> None:
     """Gates must name declared embedders and enabled tiers (file:line). Datasets are checked
     against the results, since tiers name their own sources (intent files, pair sets)."""
-    embedders = {e.id for e in suite.embedders}
+    # A gate may name one setting of a sweep (pg-hnsw@ef100): the release gate on what ships.
+    embedders = {v.id for e in suite.embedders for v in sweep_variants(e)}
     tiers = {name for name, _ in suite.tiers.enabled()}
     seen: set[str] = set()
     for i, gate in enumerate(suite.gates):

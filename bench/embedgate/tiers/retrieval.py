@@ -19,7 +19,7 @@ from embedgate.inputs.beir import Collection
 from embedgate.tiers.drilldown import drilldown
 from embedgate.tiers.holes import with_holes
 from embedgate.inputs.judgments import JUDGED_SUFFIX
-from embedgate.embedders.base import Embedder, Retriever
+from embedgate.embedders.base import Embedder, Ranking, Retriever
 from embedgate.algorithms.search import SearchOutcome, search, to_run, trec_lines
 from embedgate.algorithms.ir import Evaluator, MetricSpec, mean, parse_metric
 from embedgate.results.schema import MetricRow, PerQuery, TierResult
@@ -141,7 +141,20 @@ def run_retriever(system: Retriever, data: Collection, params: RetrievalTier,
         "search": system.info.name,
         "pipeline": pipeline_details(ranking, evaluator, data, qids, values, ctx.seed)}
     return _scored(system.info.id, data, params, evaluator, run_dict, values, details, timings,
-                   [])
+                   _query_metric_rows(ranking, qids, system.info.id, data.id))
+
+
+def _query_metric_rows(ranking: Ranking, qids: list[str], eid: str,
+                       dataset: str) -> list[tuple[MetricRow, PerQuery]]:
+    """A system's own per-query metrics (a database's recall against exact search)."""
+    out = []
+    for name, vals in ranking.query_metrics.items():
+        values = dict(zip(qids, vals))
+        out.append((MetricRow(embedder=eid, tier=TIER, dataset=dataset, metric=name,
+                              value=mean(values), higher_is_better=True, n_queries=len(values)),
+                    PerQuery(embedder=eid, tier=TIER, dataset=dataset, metric=name,
+                             values=values)))
+    return out
 
 
 def _evaluate(evaluator: Evaluator, run_dict: dict[str, dict[str, float]],

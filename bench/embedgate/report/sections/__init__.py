@@ -32,6 +32,7 @@ from embedgate.report.sections import (
     retrieval,
     satisfaction,
     space_map,
+    vector_stores,
     verdict,
     why,
 )
@@ -62,6 +63,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[Inputs], Any]], ...] = (
     ("cost", "Cost per 1,000 queries", cost.build),
     ("power", "How many queries are enough", power.build),
     ("pipelines", "Pipelines: stage costs and the weakest link", pipelines.build),
+    ("vector_stores", "Vector stores: each setting against exact search", vector_stores.build),
     ("drilldown", "What got worse", drilldown.build),
     ("intrinsic", "Intrinsic: synonyms and translations", intrinsic.build),
     ("language_bias", "Language bias", language_bias.build),

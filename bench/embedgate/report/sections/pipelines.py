@@ -22,9 +22,11 @@ class PipelineView:
 
 
 def build(inputs: Inputs) -> list[PipelineView] | None:
+    # Database systems (pgvector, qdrant) have their own section: vs exact, not a weakest link.
     views = [_view(d.embedder, d.dataset, d.data["pipeline"])
              for d in tier_details(inputs.result, "retrieval")
-             if isinstance(d.data.get("pipeline"), Mapping)]
+             if isinstance(d.data.get("pipeline"), Mapping)
+             and d.data["pipeline"].get("settings", {}).get("kind") not in ("pgvector", "qdrant")]
     return views or None
 
 

@@ -1,0 +1,174 @@
+"""The SQL a pgvector system issues: its own table (create, binary COPY, index, sizes, drop)
+and the per-query search, for each storage (`vector`, `halfvec`, `bit` + re-rank).
+
+Identifiers go through psycopg.sql (never string formatting); inner product is pgvector's
+`<#>` (negative inner product, ascending), so a score is its negation: the cosine of
+L2-normalised vectors, as faiss reports it.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from psycopg import sql
+
+from embedgate.infra.errors import InputError
+from embedgate.retrievers.db_eval import SearchFn, batches
+
+_OPS = {"vector": "vector_ip_ops", "halfvec": "halfvec_ip_ops", "bit": "bit_hamming_ops"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the vectors live and how they are stored."""
+
+    table: str
+    id_col: str
+    vec_col: str
+    dim: int
+    storage: str = "vector"  # vector | halfvec | bit (full vectors kept, codes indexed)
+    rerank: int = 4
+
+    @property
+    def ident(self) -> sql.Composable:
+        return sql.Identifier(self.table)
+
+    def indexed(self) -> sql.Composable:
+        """The expression an index is built on and the first pass orders by."""
+        col = sql.Identifier(self.vec_col)
+        if self.storage == "bit":
+            return sql.SQL("(binary_quantize({})::bit({}))").format(col, sql.Literal(self.dim))
+        return col
+
+
+def unique_table(system_id: str) -> str:
+    """embedgate_<id>_<8 hex>: a name no other run or system picks."""
+    stem = "".join(c if c.isalnum() else "_" for c in system_id.lower())[:40]
+    return f"embedgate_{stem}_{secrets.token_hex(4)}"
+
+
+def table_exists(conn: Any, table: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]
+
+
+def create_table(conn: Any, layout: Layout, replace: bool, where: str) -> None:
+    """Create the system's table; an existing one of the name is refused unless `replace`."""
+    if table_exists(conn, layout.table):
+        if not replace:
+            raise InputError(f'{where}: table "{layout.table}" already exists; embedgate never '
+                             "overwrites a table it did not create: name another table or set "
+                             "replace: true")
+        drop(conn, layout.table)
+    column_type = "halfvec" if layout.storage == "halfvec" else "vector"
+    conn.execute(sql.SQL("CREATE TABLE {} ({} int4 PRIMARY KEY, {} {}({}))").format(
+        layout.ident, sql.Identifier(layout.id_col), sql.Identifier(layout.vec_col),
+        sql.SQL(column_type), sql.Literal(layout.dim)))
+
+
+def copy_rows(conn: Any, layout: Layout, vectors: np.ndarray, batch: int) -> float:
+    """Binary COPY of every row (id = row number), one batch in memory at a time; seconds."""
+    from pgvector import HalfVector
+
+    t0 = time.perf_counter()
+    column_type = "halfvec" if layout.storage == "halfvec" else "vector"
+    stmt = sql.SQL("COPY {} ({}, {}) FROM STDIN WITH (FORMAT BINARY)").format(
+        layout.ident, sql.Identifier(layout.id_col), sql.Identifier(layout.vec_col))
+    with conn.cursor().copy(stmt) as copy:
+        copy.set_types(["int4", column_type])
+        for start, rows in batches(vectors, batch):
+            for i, row in enumerate(rows):
+                copy.write_row((start + i, HalfVector(row) if column_type == "halfvec" else row))
+    return time.perf_counter() - t0
+
+
+def build_index(conn: Any, layout: Layout, index: str, params: dict[str, int]) -> float:
+    """Build the index (`exact`: none) and refresh the planner's statistics; seconds."""
+    t0 = time.perf_counter()
+    if index != "exact":
+        with_ = sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.SQL(k), sql.Literal(v))
+                                   for k, v in params.items())
+        conn.execute("SET maintenance_work_mem = '1GB'")  # a graph that fits builds in memory
+        conn.execute(sql.SQL("CREATE INDEX ON {} USING {} ({} {}) WITH ({})").format(
+            layout.ident, sql.SQL(index), layout.indexed(), sql.SQL(_OPS[layout.storage]),
+            with_))
+    conn.execute(sql.SQL("ANALYZE {}").format(layout.ident))
+    return time.perf_counter() - t0
+
+
+def sizes(conn: Any, table: str) -> dict[str, float]:
+    """Bytes of the table (with TOAST) and of its vector indexes (the primary key excluded)."""
+    total = conn.execute("SELECT pg_table_size(%s::regclass)", (table,)).fetchone()[0]
+    index = conn.execute(
+        "SELECT coalesce(sum(pg_relation_size(i.indexrelid)), 0) FROM pg_index i "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary", (table,)).fetchone()[0]
+    return {"table_bytes": float(total), "index_bytes": float(index)}
+
+
+def drop(conn: Any, table: str) -> None:
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
+
+
+def set_search(conn: Any, index: str, value: int) -> None:
+    """The session's ef_search (HNSW) or probes (IVFFlat); with an index, the planner may not
+    prefer a sequential scan (on a small table it would, and judge exact search instead)."""
+    name = {"hnsw": "hnsw.ef_search", "ivfflat": "ivfflat.probes"}.get(index)
+    if name is not None:
+        conn.execute(sql.SQL("SET {} = {}").format(sql.SQL(name), sql.Literal(value)))
+        conn.execute("SET enable_seqscan = off")
+
+
+def exact_scan(conn: Any, on: bool) -> None:
+    """Make the planner ignore vector indexes (a sequential scan: exact search) or not."""
+    for name, value in (("enable_indexscan", not on), ("enable_bitmapscan", not on),
+                        ("enable_seqscan", on)):
+        conn.execute(sql.SQL("SET {} = {}").format(sql.SQL(name),
+                                                   sql.SQL("on" if value else "off")))
+
+
+def column_dim(conn: Any, table: str, column: str, where: str) -> int:
+    """The declared dimension of a deployed table's vector column (exit 2 when absent)."""
+    row = conn.execute(
+        "SELECT a.atttypmod, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+        "WHERE a.attrelid = to_regclass(%s) AND a.attname = %s AND NOT a.attisdropped",
+        (table, column)).fetchone()
+    if row is None:
+        raise InputError(f'{where}: table "{table}" has no column "{column}" (or does not '
+                         "exist, or this role cannot see it)")
+    return int(row[0])
+
+
+def searcher(conn: Any, layout: Layout, doc_rows: dict[str, int] | None = None) -> SearchFn:
+    """The per-query search; `doc_rows` maps a deployed table's ids to collection rows (ids
+    the collection lacks are skipped), otherwise the id is the row."""
+    stmt = search_sql(layout)
+    cast = "halfvec" if layout.storage == "halfvec" else None
+
+    def search(vec: np.ndarray, k: int) -> Sequence[tuple[int, float]]:
+        q: Any = vec
+        if cast:
+            from pgvector import HalfVector
+            q = HalfVector(vec)
+        rows = conn.execute(stmt, {"q": q, "k": k, "n": k * layout.rerank}).fetchall()
+        if doc_rows is None:
+            return [(int(i), -float(d)) for i, d in rows]
+        return [(doc_rows[str(i)], -float(d)) for i, d in rows if str(i) in doc_rows]
+
+    return search
+
+
+def search_sql(layout: Layout) -> sql.Composable:
+    """One query's statement (parameters q, k and n = k x rerank)."""
+    col, ident = sql.Identifier(layout.vec_col), sql.Identifier(layout.id_col)
+    if layout.storage == "bit":
+        # Hamming distance over the binary codes picks k x rerank candidates (the index's
+        # work); their full vectors decide the final order.
+        return sql.SQL(
+            "SELECT c.{i}, c.{v} <#> %(q)s AS d FROM (SELECT {i}, {v} FROM {t} ORDER BY "
+            "{e} <~> binary_quantize(%(q)s) LIMIT %(n)s) c ORDER BY d LIMIT %(k)s").format(
+            i=ident, v=col, t=layout.ident, e=layout.indexed())
+    return sql.SQL("SELECT {i}, {v} <#> %(q)s AS d FROM {t} ORDER BY {v} <#> %(q)s "
+                   "LIMIT %(k)s").format(i=ident, v=col, t=layout.ident)

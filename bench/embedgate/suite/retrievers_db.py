@@ -1,0 +1,155 @@
+"""Embedder specs for retrieval systems backed by vector databases (pgvector, Qdrant) and for
+asymmetric query/corpus pairs; plus the expansion of a setting sweep into one system per value.
+
+A sweep (`ef_search: [20, 40, 100]`) becomes one system row per value, with the id
+`<id>@ef40` (`@probes4`, `@ef64-os2`): every retrieval metric then gets its own paired interval
+against exact search of the same vectors. `@` cannot appear in a suite's own ids, so
+`sweep_base` recovers the declared id.
+"""
+from __future__ import annotations
+
+from itertools import product
+from typing import Literal, TypeVar
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from embedgate.suite.base import Ident, MetricName, Spec
+
+SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"  # a plain PostgreSQL identifier
+
+
+class NonInferiorityRule(Spec):
+    """A setting holds when the lower end of the 95% interval of (setting - exact) on `metric`
+    is not below -`margin`; the report names the cheapest setting that holds."""
+
+    metric: MetricName = "nDCG@10"
+    margin: float = Field(default=0.01, ge=0.0, le=1.0)
+
+
+class _DbSpec(Spec):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
+
+    id: str = Ident
+    from_: str = Field(alias="from")  # the dense embedder whose vectors are stored / queried
+    noninferiority: NonInferiorityRule | None = None
+    batch_size: int = Field(default=2048, gt=0, le=1_000_000)  # vectors per write batch
+    latency_queries: int = Field(default=32, ge=0, le=10_000)  # live single-query encodes
+
+
+class PgvectorSpec(_DbSpec):
+    """PostgreSQL + pgvector: `dsn: embedded` (a local server from the wheel, one per run) or
+    `dsn_env:` (the variable holding a deployed server's DSN; the DSN never enters a suite).
+
+    `load: suite` writes the source's corpus vectors into a table it creates (a unique name
+    unless `table:` is given; an existing table of that name is refused unless `replace:
+    true`) and drops afterwards. `load: existing` only reads `table` (`id_column`,
+    `vector_column`), in a read-only session, and encodes only the queries.
+    """
+
+    kind: Literal["pgvector"]
+    dsn: Literal["embedded"] | None = None
+    dsn_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    load: Literal["suite", "existing"] = "suite"
+    table: str | None = Field(default=None, pattern=SQL_NAME)
+    replace: bool = False
+    id_column: str = Field(default="id", pattern=SQL_NAME)
+    vector_column: str = Field(default="embedding", pattern=SQL_NAME)
+    index: Literal["exact", "hnsw", "ivfflat"] = "exact"
+    m: int = Field(default=16, ge=2, le=100)
+    ef_construction: int = Field(default=64, ge=4, le=1000)
+    ef_search: list[int] = Field(default_factory=lambda: [40], min_length=1)
+    lists: int = Field(default=100, ge=1, le=32768)
+    probes: list[int] = Field(default_factory=lambda: [1], min_length=1)
+    storage: Literal["vector", "halfvec", "bit"] = "vector"
+    rerank: int = Field(default=4, ge=1, le=100)  # bit: re-rank the top k x rerank by vectors
+
+    @field_validator("ef_search", "probes")
+    @classmethod
+    def _rising(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))  # a sweep runs (and is read) in rising search effort
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PgvectorSpec:
+        if (self.dsn is None) == (self.dsn_env is None):
+            raise ValueError("give exactly one of dsn: embedded (a local server) or dsn_env: "
+                             "(the environment variable holding the DSN)")
+        if self.load == "existing" and self.table is None:
+            raise ValueError("load: existing needs table: (and id_column:, vector_column:)")
+        if any(v < 1 or v > 1000 for v in [*self.ef_search, *self.probes]):
+            raise ValueError("ef_search and probes values lie in 1..1000")
+        return self
+
+
+class QdrantSpec(_DbSpec):
+    """The Qdrant engine in-process (qdrant-edge-py): a shard in a temporary folder, filled
+    with the source's corpus vectors and removed afterwards. `index: exact` searches without
+    the HNSW graph; quantization keeps int8 (scalar) or 1-bit (binary) codes beside the
+    vectors, searched with `oversampling` and, with `rescore`, re-scored by full vectors."""
+
+    kind: Literal["qdrant"]
+    index: Literal["exact", "hnsw"] = "hnsw"
+    m: int = Field(default=16, ge=2, le=100)
+    ef_construct: int = Field(default=100, ge=4, le=1000)
+    hnsw_ef: list[int] = Field(default_factory=lambda: [64], min_length=1)
+    quantization: Literal["none", "scalar", "binary"] = "none"
+    rescore: bool = True
+    oversampling: list[float] = Field(default_factory=lambda: [1.0], min_length=1)
+
+    @field_validator("hnsw_ef", "oversampling")
+    @classmethod
+    def _rising(cls, value: list[float]) -> list[float]:
+        return sorted(set(value))  # a sweep runs (and is read) in rising search effort
+
+    @model_validator(mode="after")
+    def _ranges(self) -> QdrantSpec:
+        if any(v < 1 or v > 10_000 for v in self.hnsw_ef):
+            raise ValueError("hnsw_ef values lie in 1..10000")
+        if any(v < 1.0 or v > 100.0 for v in self.oversampling):
+            raise ValueError("oversampling values lie in 1..100")
+        return self
+
+
+class AsymmetricSpec(Spec):
+    """Queries encoded by `query`, the corpus by `corpus` (two embedders of the suite with the
+    same dimension, vectors from the cache): what swapping only the query encoder costs
+    before re-indexing. Exact search."""
+
+    id: str = Ident
+    kind: Literal["asymmetric"]
+    query: str
+    corpus: str
+    latency_queries: int = Field(default=32, ge=0, le=10_000)
+
+
+def sweep_base(embedder_id: str) -> str:
+    """The declared id of a sweep's system row (`pg-hnsw@ef40` -> `pg-hnsw`)."""
+    return embedder_id.split("@", 1)[0]
+
+
+S = TypeVar("S", bound=Spec)
+
+
+def sweep_variants(spec: S) -> list[S]:
+    """One spec per value of a setting sweep (unchanged when nothing sweeps)."""
+    if isinstance(spec, PgvectorSpec):
+        if spec.index == "hnsw" and len(spec.ef_search) > 1:
+            return [spec.model_copy(update={"id": f"{spec.id}@ef{v}", "ef_search": [v]})
+                    for v in spec.ef_search]
+        if spec.index == "ivfflat" and len(spec.probes) > 1:
+            return [spec.model_copy(update={"id": f"{spec.id}@probes{v}", "probes": [v]})
+                    for v in spec.probes]
+    if isinstance(spec, QdrantSpec):
+        efs = spec.hnsw_ef if spec.index == "hnsw" else spec.hnsw_ef[:1]
+        overs = spec.oversampling if spec.quantization != "none" else spec.oversampling[:1]
+        if len(efs) * len(overs) > 1:
+            return [spec.model_copy(update={"id": _qdrant_id(spec.id, ef, o, len(efs) > 1,
+                                                             len(overs) > 1),
+                                            "hnsw_ef": [ef], "oversampling": [o]})
+                    for ef, o in product(efs, overs)]
+    return [spec]
+
+
+def _qdrant_id(base: str, ef: int, over: float, by_ef: bool, by_over: bool) -> str:
+    parts = ([f"ef{ef}"] if by_ef else []) + ([f"os{over:g}"] if by_over else [])
+    return f"{base}@{'-'.join(parts)}"
