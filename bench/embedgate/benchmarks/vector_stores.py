@@ -22,9 +22,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from embedgate.benchmarks.common import interleaved, machine_load, print_table
 from embedgate.infra import cli_args
@@ -74,6 +75,7 @@ def _write_data(work: Path, n: int, dim: int, n_queries: int, k: int) -> None:
     clustered 32-d latent space mapped into `dim` dimensions plus a little isotropic noise
     (ANN search on i.i.d. Gaussian vectors is far harder than on any model's output); queries
     are perturbed documents; exact top-k by faiss is the ground truth."""
+    import numpy as np  # not at the top: `embedgate --help` imports this module
     import faiss
 
     rng = np.random.default_rng(0)
@@ -101,6 +103,7 @@ def _write_data(work: Path, n: int, dim: int, n_queries: int, k: int) -> None:
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
+    import numpy as np  # not at the top: `embedgate --help` imports this module
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -113,10 +116,12 @@ def _phase(engine: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _ms(samples: list[float]) -> tuple[float, float]:
+    import numpy as np  # not at the top: `embedgate --help` imports this module
     return float(np.percentile(samples, 50)), float(np.percentile(samples, 95))
 
 
 def _faiss(work: Path, p: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np  # not at the top: `embedgate --help` imports this module
     import faiss
 
     docs = np.load(work / "docs.npy", mmap_mode="r")
@@ -147,6 +152,7 @@ def _faiss(work: Path, p: dict[str, Any]) -> dict[str, Any]:
 
 def _faiss_query(index: Any, queries: np.ndarray, truth: np.ndarray,
                  p: dict[str, Any]) -> list[float]:
+    import numpy as np  # not at the top: `embedgate --help` imports this module
     found, ms = [], []
     for q in queries:
         t0 = time.perf_counter()
@@ -158,6 +164,7 @@ def _faiss_query(index: Any, queries: np.ndarray, truth: np.ndarray,
 
 
 def _pgvector(work: Path, p: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np  # not at the top: `embedgate --help` imports this module
     from embedgate.retrievers import pg_sql
     from embedgate.retrievers.pg_server import connect, embedded_dsn, stop_embedded
 
@@ -208,6 +215,7 @@ def _peak_mib() -> float:
 def _suite_path(conn: Any, layout: Any, queries: np.ndarray, truth: np.ndarray,
                 k: int) -> tuple[float, list[float]]:
     """What a pgvector system does per run: every query alone, timed, and its recall."""
+    import numpy as np  # not at the top: `embedgate --help` imports this module
     from embedgate.retrievers import pg_sql
     from embedgate.retrievers.db_eval import recall_vs, search_each
 
