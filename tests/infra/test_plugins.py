@@ -6,7 +6,6 @@ sys.path folder, which is what pip leaves behind. Nothing in embedgate is patche
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest

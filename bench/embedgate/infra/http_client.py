@@ -54,7 +54,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, UTC
+from datetime import datetime, timezone, UTC  # noqa: F401 - timezone: the doctest below
 from http.client import HTTPException
 from typing import Any
 
