@@ -200,3 +200,37 @@ def test_bad_specs_fail_at_load_with_file_and_line(
     assert "exactly one of dsn: embedded" in _one_line(capsys.readouterr().err)
     assert runner("{id: pg, kind: pgvector, from: kw, dsn: embedded, load: existing}") == 2
     assert "load: existing needs table:" in _one_line(capsys.readouterr().err)
+
+
+def test_a_terminated_run_stops_its_embedded_server(tmp_path: Path) -> None:
+    """SIGTERM (a CI timeout) still stops the server and removes its folder."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("from embedgate.retrievers.pg_server import embedded_dsn, _EMBEDDED\n"
+            "import time\nembedded_dsn()\n"
+            "print(_EMBEDDED['server'].get_pid(), _EMBEDDED['dir'], flush=True)\n"
+            "time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert proc.stdout is not None
+    pid, folder = proc.stdout.readline().split()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    deadline = time.time() + 30
+    while time.time() < deadline and _alive(int(pid)):
+        time.sleep(0.2)
+    assert not _alive(int(pid)) and not Path(folder).exists()
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -40,8 +40,22 @@ def embedded_dsn() -> str:
                              ) from None
         _EMBEDDED.update(server=server, uri=uri, dir=folder)
         atexit.register(stop_embedded)
+        _exit_on_sigterm()
         log.info("embedded PostgreSQL started in %.1f s (%s)", time.perf_counter() - t0, folder)
     return str(_EMBEDDED["uri"])
+
+
+def _exit_on_sigterm() -> None:
+    """A CI timeout sends SIGTERM, whose default action skips `atexit` and would leave the
+    server running: make it a normal exit (143) instead, unless the program handles SIGTERM
+    itself or this is not the main thread (where handlers cannot be set)."""
+    import signal
+    import sys
+    import threading
+
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL):
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def stop_embedded() -> None:
