@@ -64,3 +64,14 @@ def test_module_doctests() -> None:
     for module in (holes, kappa, judge_holes, pool):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_judged_and_bpref_of_an_empty_ranking_are_zero() -> None:
+    """A query that retrieved nothing (a metadata filter no document matched) scores 0, and
+    the other queries keep their values (ir-measures' Judged@k divides by the ranking's size)."""
+    from embedgate.algorithms.holes import bpref, judged_at
+
+    qrels = {"q1": {"d1": 1}, "q2": {"d2": 1}}
+    run = {"q1": {"d1": 2.0, "d9": 1.0}, "q2": {}}
+    assert judged_at(qrels, run, 2) == {"q1": 0.5, "q2": 0.0}
+    assert bpref(qrels, run)["q2"] == 0.0

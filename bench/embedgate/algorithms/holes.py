@@ -97,7 +97,10 @@ def bpref(qrels: Qrels, run: Run) -> dict[str, float]:
 
 def _measure(measure: object, qrels: Qrels, run: Run) -> dict[str, float]:
     out = {q: 0.0 for q in qrels}
-    for row in ir_measures.iter_calc([measure], dict(qrels), dict(run)):
+    # a query whose ranking is empty (a filter nothing matched) keeps its 0: ir-measures'
+    # Judged@k divides by the length of the ranking
+    ranked_runs = {q: docs for q, docs in run.items() if docs}
+    for row in ir_measures.iter_calc([measure], dict(qrels), ranked_runs):
         if row.query_id in out:
             out[row.query_id] = float(row.value)
     return out

@@ -68,6 +68,20 @@ class Ranking:
     query_metrics: dict[str, list[float]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class QueryFilters:
+    """Metadata filters for a system that searches among matching documents only (a vector
+    database; algorithms/filters.py): each document's metadata, aligned with the doc ids, and
+    each query's filter, aligned with the queries (None: unfiltered)."""
+
+    doc_meta: list[dict[str, Any]]
+    per_query: list[dict[str, list[str]] | None]
+
+    @property
+    def n_filtered(self) -> int:
+        return sum(1 for f in self.per_query if f)
+
+
 class RankContext(Protocol):
     """The part of a tier's run context a retrieval system uses (encode through the cache)."""
 

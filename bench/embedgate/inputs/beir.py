@@ -9,10 +9,11 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from embedgate.algorithms.filters import normalise
 from embedgate.infra.errors import InputError
 from embedgate.infra.textio import check_name, read_lines, refuse_lone_surrogates, special_path
 
@@ -48,6 +49,9 @@ class Collection:
     stats: DatasetStats
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # merged judgments' provenance
+    # per evaluated query, the metadata filter its queries.jsonl line carries (BEIR extension;
+    # algorithms/filters.py): the vector-database systems search among matching documents only
+    filters: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def doc_text(self, doc_id: str) -> str:
         return self.doc_texts[self.doc_ids.index(doc_id)]
@@ -142,6 +146,24 @@ def load_corpus(path: Path) -> tuple[list[str], list[str], dict[str, dict[str, A
     return ids, texts, meta
 
 
+def load_filters(path: Path) -> dict[str, dict[str, list[str]]]:
+    """The `filter` objects of a queries file, by query id: {attribute: value or [values]},
+    values JSON scalars (file:line errors)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for lineno, obj in iter_jsonl(path, "queries file"):
+        raw = obj.get("filter")
+        if raw is None:
+            continue
+        if not isinstance(raw, dict) or not raw or not all(
+                isinstance(v, (str, int, float, bool)) or (isinstance(v, list) and v and all(
+                    isinstance(x, (str, int, float, bool)) for x in v)) for v in raw.values()):
+            raise InputError(f'{path}:{lineno}: "filter" must be an object mapping a metadata '
+                             'attribute to a value or a list of values, e.g. '
+                             '{"lang": "zh"} or {"domain": ["legal", "finance"]}')
+        out[_id(obj, path, lineno)] = normalise(raw)
+    return out
+
+
 def load_queries(path: Path) -> dict[str, str]:
     queries: dict[str, str] = {}
     for lineno, obj in iter_jsonl(path, "queries file"):
@@ -207,9 +229,12 @@ def load_beir(dataset_id: str, root: Path, split: str, unknown_doc_qrels: str = 
     qrels_p = _need(root / "qrels" / f"{split}.tsv", f"qrels/{split}.tsv (split {split!r})")
     doc_ids, doc_texts, meta = load_corpus(corpus_p)
     rows = [(f"{qrels_p}:{lineno}", q, d, rel) for lineno, q, d, rel in load_qrels(qrels_p)]
-    return assemble(Parts(dataset_id, root, split, doc_ids, doc_texts, meta,
+    coll = assemble(Parts(dataset_id, root, split, doc_ids, doc_texts, meta,
                           load_queries(queries_p), rows, qrels_p,
                           content_hash([corpus_p, queries_p, qrels_p])), unknown_doc_qrels)
+    filters = load_filters(queries_p)
+    return replace(coll, filters={q: filters[q] for q in coll.queries if q in filters}) \
+        if filters else coll
 
 
 @dataclass(frozen=True)

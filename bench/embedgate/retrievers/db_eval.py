@@ -16,14 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from embedgate.embedders.base import Embedder, EmbedderInfo, Ranking, Retriever
+from embedgate.algorithms.filters import allowed, exact_filtered
+from embedgate.embedders.base import Embedder, EmbedderInfo, QueryFilters, Ranking, Retriever
 from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InputError
 from embedgate.retrievers.ranking import encode_latency
 from embedgate.embedders.lazy import build_lazy
 
-# One query vector and k in, (collection row, score) pairs out, best first.
-SearchFn = Callable[[np.ndarray, int], Sequence[tuple[int, float]]]
+# One query vector, k and (optionally) its metadata filter in, (collection row, score) pairs
+# out, best first.
+SearchFn = Callable[..., Sequence[tuple[int, float]]]
 RECALL_DEPTHS = (10, 100)
 
 
@@ -46,15 +48,17 @@ def source_embedder(ref: str, env: BuildEnv, what: str) -> Embedder:
     return system
 
 
-def search_each(search: SearchFn, query_vecs: np.ndarray, k: int) -> Searched:
-    """Issue every query alone, as a client would, timing each."""
+def search_each(search: SearchFn, query_vecs: np.ndarray, k: int,
+                filters: QueryFilters | None = None) -> Searched:
+    """Issue every query alone (with its filter, if any), as a client would, timing each."""
     n = query_vecs.shape[0]
     scores = np.full((n, k), -np.inf, dtype=np.float32)
     idx = np.full((n, k), -1, dtype=np.int64)
     ms: list[float] = []
     for q in range(n):
         start = time.perf_counter()
-        found = search(query_vecs[q], k)
+        flt = filters.per_query[q] if filters is not None else None
+        found = search(query_vecs[q], k, flt) if flt else search(query_vecs[q], k)
         ms.append((time.perf_counter() - start) * 1e3)
         for r, (row, score) in enumerate(found[:k]):
             idx[q, r], scores[q, r] = row, score
@@ -85,6 +89,15 @@ def db_ranking(system_id: str, source: Embedder, queries: Sequence[str], searche
                                                               if v},
                    counts=counts, inputs={reference[0]: reference[1]}, settings=settings,
                    query_metrics=recall)
+
+
+def filtered_reference(doc_vecs: np.ndarray, query_vecs: np.ndarray, filters: QueryFilters,
+                       k: int) -> Ranking:
+    """Exact search among each query's matching documents: what filtered recall and the paired
+    intervals of a filtered database search are measured against."""
+    masks = [allowed(filters.doc_meta, f) for f in filters.per_query]
+    scores, idx = exact_filtered(doc_vecs, query_vecs, masks, k)
+    return Ranking(scores, idx)
 
 
 def batches(vectors: np.ndarray, size: int) -> Iterator[tuple[int, np.ndarray]]:

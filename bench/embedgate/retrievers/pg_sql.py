@@ -17,6 +17,7 @@ import numpy as np
 from psycopg import sql
 
 from embedgate.infra.errors import InputError
+from embedgate.algorithms.filters import Filter, as_text
 from embedgate.retrievers.db_eval import SearchFn, batches
 
 _OPS = {"vector": "vector_ip_ops", "halfvec": "halfvec_ip_ops", "bit": "bit_hamming_ops"}
@@ -32,6 +33,7 @@ class Layout:
     dim: int
     storage: str = "vector"  # vector | halfvec | bit (full vectors kept, codes indexed)
     rerank: int = 4
+    attrs: bool = False  # a jsonb column of document metadata that query filters test
 
     @property
     def ident(self) -> sql.Composable:
@@ -64,24 +66,33 @@ def create_table(conn: Any, layout: Layout, replace: bool, where: str) -> None:
                              "replace: true")
         drop(conn, layout.table)
     column_type = "halfvec" if layout.storage == "halfvec" else "vector"
-    conn.execute(sql.SQL("CREATE TABLE {} ({} int4 PRIMARY KEY, {} {}({}))").format(
+    conn.execute(sql.SQL("CREATE TABLE {} ({} int4 PRIMARY KEY, {} {}({}){})").format(
         layout.ident, sql.Identifier(layout.id_col), sql.Identifier(layout.vec_col),
-        sql.SQL(column_type), sql.Literal(layout.dim)))
+        sql.SQL(column_type), sql.Literal(layout.dim),
+        sql.SQL(", attrs jsonb" if layout.attrs else "")))
 
 
-def copy_rows(conn: Any, layout: Layout, vectors: np.ndarray, batch: int) -> float:
-    """Binary COPY of every row (id = row number), one batch in memory at a time; seconds."""
+def copy_rows(conn: Any, layout: Layout, vectors: np.ndarray, batch: int,
+              metas: Sequence[dict[str, Any]] = ()) -> float:
+    """Binary COPY of every row (id = row number; with `layout.attrs` its metadata as text
+    values), one batch in memory at a time; seconds."""
     from pgvector import HalfVector
+    from psycopg.types.json import Jsonb
 
     t0 = time.perf_counter()
     column_type = "halfvec" if layout.storage == "halfvec" else "vector"
-    stmt = sql.SQL("COPY {} ({}, {}) FROM STDIN WITH (FORMAT BINARY)").format(
-        layout.ident, sql.Identifier(layout.id_col), sql.Identifier(layout.vec_col))
+    cols = [sql.Identifier(layout.id_col), sql.Identifier(layout.vec_col)]
+    cols += [sql.Identifier("attrs")] if layout.attrs else []
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT BINARY)").format(
+        layout.ident, sql.SQL(", ").join(cols))
     with conn.cursor().copy(stmt) as copy:
-        copy.set_types(["int4", column_type])
+        copy.set_types(["int4", column_type] + (["jsonb"] if layout.attrs else []))
         for start, rows in batches(vectors, batch):
             for i, row in enumerate(rows):
-                copy.write_row((start + i, HalfVector(row) if column_type == "halfvec" else row))
+                vec = HalfVector(row) if column_type == "halfvec" else row
+                attrs = ([Jsonb({k: as_text(v) for k, v in metas[start + i].items()})]
+                         if layout.attrs else [])
+                copy.write_row((start + i, vec, *attrs))
     return time.perf_counter() - t0
 
 
@@ -142,17 +153,21 @@ def column_dim(conn: Any, table: str, column: str, where: str) -> int:
 
 
 def searcher(conn: Any, layout: Layout, doc_rows: dict[str, int] | None = None) -> SearchFn:
-    """The per-query search; `doc_rows` maps a deployed table's ids to collection rows (ids
-    the collection lacks are skipped), otherwise the id is the row."""
-    stmt = search_sql(layout)
+    """The per-query search (with a metadata filter: among matching rows only, as the
+    database applies it); `doc_rows` maps a deployed table's ids to collection rows (ids the
+    collection lacks are skipped), otherwise the id is the row."""
     cast = "halfvec" if layout.storage == "halfvec" else None
 
-    def search(vec: np.ndarray, k: int) -> Sequence[tuple[int, float]]:
+    def search(vec: np.ndarray, k: int, flt: Filter | None = None) -> Sequence[tuple[int, float]]:
         q: Any = vec
         if cast:
             from pgvector import HalfVector
             q = HalfVector(vec)
-        rows = conn.execute(stmt, {"q": q, "k": k, "n": k * layout.rerank}).fetchall()
+        keys = tuple(flt or ())
+        values = {f"fk{i}": key for i, key in enumerate(keys)}
+        values.update({f"fv{i}": (flt or {})[key] for i, key in enumerate(keys)})
+        rows = conn.execute(search_sql(layout, len(keys)),
+                            {"q": q, "k": k, "n": k * layout.rerank, **values}).fetchall()
         if doc_rows is None:
             return [(int(i), -float(d)) for i, d in rows]
         return [(doc_rows[str(i)], -float(d)) for i, d in rows if str(i) in doc_rows]
@@ -160,15 +175,20 @@ def searcher(conn: Any, layout: Layout, doc_rows: dict[str, int] | None = None) 
     return search
 
 
-def search_sql(layout: Layout) -> sql.Composable:
-    """One query's statement (parameters q, k and n = k x rerank)."""
+def search_sql(layout: Layout, n_keys: int = 0) -> sql.Composable:
+    """One query's statement (parameters q, k and n = k x rerank; with `n_keys` filter keys,
+    fk<i> / fv<i>: attribute i's name and its accepted texts). The filter is a WHERE clause,
+    so an HNSW scan applies it to the ef_search candidates it found (the recall loss of
+    selective filters that filtered recall measures)."""
     col, ident = sql.Identifier(layout.vec_col), sql.Identifier(layout.id_col)
+    where = sql.SQL("") if not n_keys else sql.SQL(" WHERE ") + sql.SQL(" AND ").join(
+        sql.SQL("(attrs ->> %(fk{0})s) = ANY(%(fv{0})s)".format(i)) for i in range(n_keys))
     if layout.storage == "bit":
         # Hamming distance over the binary codes picks k x rerank candidates (the index's
         # work); their full vectors decide the final order.
         return sql.SQL(
-            "SELECT c.{i}, c.{v} <#> %(q)s AS d FROM (SELECT {i}, {v} FROM {t} ORDER BY "
+            "SELECT c.{i}, c.{v} <#> %(q)s AS d FROM (SELECT {i}, {v} FROM {t}{w} ORDER BY "
             "{e} <~> binary_quantize(%(q)s) LIMIT %(n)s) c ORDER BY d LIMIT %(k)s").format(
-            i=ident, v=col, t=layout.ident, e=layout.indexed())
-    return sql.SQL("SELECT {i}, {v} <#> %(q)s AS d FROM {t} ORDER BY {v} <#> %(q)s "
-                   "LIMIT %(k)s").format(i=ident, v=col, t=layout.ident)
+            i=ident, v=col, t=layout.ident, e=layout.indexed(), w=where)
+    return sql.SQL("SELECT {i}, {v} <#> %(q)s AS d FROM {t}{w} ORDER BY {v} <#> %(q)s "
+                   "LIMIT %(k)s").format(i=ident, v=col, t=layout.ident, w=where)

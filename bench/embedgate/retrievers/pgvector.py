@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from embedgate.embedders.base import RankContext, Ranking
+from embedgate.embedders.base import QueryFilters, RankContext, Ranking
 from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InfraError, InputError
-from embedgate.retrievers.db_eval import (Searched, db_info, db_ranking, search_each,
-                                          source_embedder)
+from embedgate.retrievers.db_eval import (Searched, db_info, db_ranking, filtered_reference,
+                                          search_each, source_embedder)
 from embedgate.retrievers.pg_server import connect, describe, resolve_dsn, scrub
 from embedgate.retrievers.ranking import rank
 from embedgate.suite import PgvectorSpec
@@ -34,6 +34,8 @@ log = logging.getLogger("embedgate")
 class PgvectorRetriever:
     """A `Retriever` over a PostgreSQL table of the source embedder's vectors."""
 
+    ACCEPTS_FILTERS = True  # queries' metadata filters become WHERE clauses (load: suite)
+
     def __init__(self, spec: PgvectorSpec, env: BuildEnv) -> None:
         self.spec = spec
         self.where = env.where
@@ -43,23 +45,31 @@ class PgvectorRetriever:
                             settings)
 
     def retrieve(self, doc_ids: Sequence[str], doc_texts: Sequence[str],
-                 queries: Sequence[str], top_k: int, ctx: RankContext) -> Ranking:
+                 queries: Sequence[str], top_k: int, ctx: RankContext,
+                 filters: QueryFilters | None = None) -> Ranking:
         dsn = resolve_dsn(self.spec.dsn, self.spec.dsn_env, self.where)
         settings = {**self.info.extra, "server": describe(dsn, user=False)}
         if self.spec.load == "existing":
+            if filters is not None:
+                raise InputError(f"{self.where}: the dataset's queries carry metadata filters, "
+                                 "which a load: existing table cannot be searched with yet "
+                                 "(its attribute columns are not mapped); use load: suite, or "
+                                 "a dataset without filters")
             searched, ref, counts = self._existing(dsn, doc_ids, queries, top_k, ctx)
             reference = (f"{self.spec.id}:exact-scan", ref)
         else:
             doc_vecs = ctx.encode(self.source, doc_texts, "passage")
             query_vecs = ctx.encode(self.source, queries, "query")
-            searched, counts = self._owned(dsn, doc_vecs, query_vecs, top_k)
-            reference = (self.source.info.id, rank(self.source, doc_ids, doc_texts, queries,
-                                                   top_k, ctx))
+            searched, counts = self._owned(dsn, doc_vecs, query_vecs, top_k, filters)
+            reference = (f"{self.source.info.id}:exact-filtered",
+                         filtered_reference(doc_vecs, query_vecs, filters, top_k)) \
+                if filters is not None else (self.source.info.id, rank(
+                    self.source, doc_ids, doc_texts, queries, top_k, ctx))
         return db_ranking(self.spec.id, self.source, queries, searched, reference, counts,
                           settings, self.spec.latency_queries)
 
-    def _owned(self, dsn: str, doc_vecs: np.ndarray, query_vecs: np.ndarray,
-               top_k: int) -> tuple[Searched, dict[str, float]]:
+    def _owned(self, dsn: str, doc_vecs: np.ndarray, query_vecs: np.ndarray, top_k: int,
+               filters: QueryFilters | None = None) -> tuple[Searched, dict[str, float]]:
         """Create, fill and index the table, search it, and drop it whatever happens."""
         # pg_sql imports psycopg (0.6 s): only a suite with a pgvector system pays it, not
         # every run through the catalog
@@ -69,19 +79,21 @@ class PgvectorRetriever:
         layout = pg_sql.Layout(table=spec.table or pg_sql.unique_table(spec.id),
                                id_col=spec.id_column, vec_col=spec.vector_column,
                                dim=int(doc_vecs.shape[1]), storage=spec.storage,
-                               rerank=spec.rerank)
+                               rerank=spec.rerank, attrs=filters is not None)
         conn = connect(dsn, spec.id)
         created = False
         try:
             with _connection_guard(spec.id, dsn):
                 pg_sql.create_table(conn, layout, spec.replace, self.where)
                 created = True
-                load_s = pg_sql.copy_rows(conn, layout, doc_vecs, spec.batch_size)
+                load_s = pg_sql.copy_rows(conn, layout, doc_vecs, spec.batch_size,
+                                          filters.doc_meta if filters is not None else ())
                 build_s = pg_sql.build_index(conn, layout, spec.index, _index_params(spec))
                 counts = {"n_vectors": float(doc_vecs.shape[0]), "load_s": load_s,
                           "build_s": build_s, **pg_sql.sizes(conn, layout.table)}
                 pg_sql.set_search(conn, spec.index, _search_value(spec))
-                searched = search_each(pg_sql.searcher(conn, layout), query_vecs, top_k)
+                searched = search_each(pg_sql.searcher(conn, layout), query_vecs, top_k,
+                                       filters)
             log.info("pgvector %s: %d vectors loaded in %.1f s, index built in %.1f s",
                      spec.id, doc_vecs.shape[0], load_s, build_s)
             return searched, counts

@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from embedgate.embedders.base import RankContext, Ranking
+from embedgate.algorithms.filters import Filter, as_text
+from embedgate.embedders.base import QueryFilters, RankContext, Ranking
 from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InfraError
 from embedgate.retrievers.db_eval import (SearchFn, Searched, batches, db_info, db_ranking,
-                                          search_each, source_embedder)
+                                          filtered_reference, search_each, source_embedder)
 from embedgate.retrievers.ranking import rank
 from embedgate.suite import QdrantSpec
 
@@ -39,18 +40,23 @@ class QdrantRetriever:
         self.info = db_info(spec.id, "qdrant", "qdrant-edge", _name(spec), self.source.info,
                             _settings(spec))
 
+    ACCEPTS_FILTERS = True  # queries' metadata filters become Qdrant payload filters
+
     def retrieve(self, doc_ids: Sequence[str], doc_texts: Sequence[str],
-                 queries: Sequence[str], top_k: int, ctx: RankContext) -> Ranking:
+                 queries: Sequence[str], top_k: int, ctx: RankContext,
+                 filters: QueryFilters | None = None) -> Ranking:
         doc_vecs = ctx.encode(self.source, doc_texts, "passage")
         query_vecs = ctx.encode(self.source, queries, "query")
-        searched, counts = self._search(doc_vecs, query_vecs, top_k)
-        reference = (self.source.info.id, rank(self.source, doc_ids, doc_texts, queries,
-                                               top_k, ctx))
+        searched, counts = self._search(doc_vecs, query_vecs, top_k, filters)
+        reference = (f"{self.source.info.id}:exact-filtered",
+                     filtered_reference(doc_vecs, query_vecs, filters, top_k)) \
+            if filters is not None else (self.source.info.id, rank(
+                self.source, doc_ids, doc_texts, queries, top_k, ctx))
         return db_ranking(self.spec.id, self.source, queries, searched, reference, counts,
                           dict(self.info.extra), self.spec.latency_queries)
 
-    def _search(self, doc_vecs: np.ndarray, query_vecs: np.ndarray,
-                top_k: int) -> tuple[Searched, dict[str, float]]:
+    def _search(self, doc_vecs: np.ndarray, query_vecs: np.ndarray, top_k: int,
+                filters: QueryFilters | None = None) -> tuple[Searched, dict[str, float]]:
         folder = Path(tempfile.mkdtemp(prefix="embedgate-qdrant-"))
         shard: Any = None
         try:
@@ -61,7 +67,8 @@ class QdrantRetriever:
             t0 = time.perf_counter()
             for start, rows in batches(doc_vecs, self.spec.batch_size):
                 shard.update(q.UpdateOperation.upsert_points(
-                    [q.Point(start + i, {VECTOR: row}) for i, row in enumerate(rows)]))
+                    [q.Point(start + i, {VECTOR: row}, _payload(filters, start + i))
+                     for i, row in enumerate(rows)]))
             load_s = time.perf_counter() - t0
             shard.optimize()  # builds the graph and the quantized codes
             build_s = time.perf_counter() - t0 - load_s
@@ -69,7 +76,7 @@ class QdrantRetriever:
                       "build_s": build_s,
                       "indexed_vectors": float(shard.info().indexed_vectors_count),
                       **_folder_bytes(folder)}
-            searched = search_each(_searcher(shard, self.spec), query_vecs, top_k)
+            searched = search_each(_searcher(shard, self.spec), query_vecs, top_k, filters)
             log.info("qdrant %s: %d vectors upserted in %.1f s, optimized in %.1f s", self.spec.id,
                      doc_vecs.shape[0], load_s, build_s)
             return searched, counts
@@ -107,12 +114,22 @@ def _searcher(shard: Any, spec: QdrantSpec) -> SearchFn:
     params = q.SearchParams(hnsw_ef=spec.hnsw_ef[0], exact=spec.index == "exact",
                             quantization=quant)
 
-    def search(vec: np.ndarray, k: int) -> Sequence[tuple[int, float]]:
+    def search(vec: np.ndarray, k: int, flt: Filter | None = None) -> Sequence[tuple[int, float]]:
+        must = [q.FieldCondition(key, match=q.MatchAny(any=values))
+                for key, values in (flt or {}).items()]
         found = shard.query(q.QueryRequest(limit=k, query=q.Query.Nearest(vec, using=VECTOR),
-                                           params=params))
+                                           params=params, filter=q.Filter(must=must) if must
+                                           else None))
         return [(int(p.id), float(p.score)) for p in found]
 
     return search
+
+
+def _payload(filters: QueryFilters | None, row: int) -> dict[str, str] | None:
+    """A point's metadata as text values, when queries filter on it."""
+    if filters is None:
+        return None
+    return {k: as_text(v) for k, v in filters.doc_meta[row].items()}
 
 
 def _folder_bytes(folder: Path) -> dict[str, float]:

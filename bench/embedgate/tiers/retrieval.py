@@ -19,7 +19,7 @@ from embedgate.inputs.beir import Collection
 from embedgate.tiers.drilldown import drilldown
 from embedgate.tiers.holes import with_holes
 from embedgate.inputs.judgments import JUDGED_SUFFIX
-from embedgate.embedders.base import Embedder, Ranking, Retriever
+from embedgate.embedders.base import Embedder, QueryFilters, Ranking, Retriever
 from embedgate.algorithms.search import SearchOutcome, search, to_run, trec_lines
 from embedgate.algorithms.ir import Evaluator, MetricSpec, mean, parse_metric
 from embedgate.results.schema import MetricRow, PerQuery, TierResult
@@ -132,16 +132,29 @@ def run_retriever(system: Retriever, data: Collection, params: RetrievalTier,
     """A retrieval system ranks the collection itself; a pipeline's inputs are scored too."""
     t0 = time.perf_counter()
     qids = list(data.queries)
+    filters = _filters(system, data, qids)
     ranking = system.retrieve(data.doc_ids, data.doc_texts, [data.queries[q] for q in qids],
-                              params.top_k, ctx)
+                              params.top_k, ctx, **({"filters": filters} if filters else {}))
     run_dict = to_run(qids, data.doc_ids, ranking.scores, ranking.idx)
     timings = {"retrieve_s": time.perf_counter() - t0}
     values = _evaluate(evaluator, run_dict, timings)
     details: dict[str, object] = {
         "search": system.info.name,
         "pipeline": pipeline_details(ranking, evaluator, data, qids, values, ctx.seed)}
+    if data.filters:  # which systems searched among the matching documents only
+        details["filters"] = {"n_queries_filtered": len(data.filters),
+                              "applied": filters is not None}
     return _scored(system.info.id, data, params, evaluator, run_dict, values, details, timings,
                    _query_metric_rows(ranking, qids, system.info.id, data.id))
+
+
+def _filters(system: Retriever, data: Collection, qids: list[str]) -> QueryFilters | None:
+    """The dataset's query filters for a system that applies them (``ACCEPTS_FILTERS``);
+    others, and every dense embedder, rank the whole collection (docs/vector-stores.md)."""
+    if not data.filters or not getattr(system, "ACCEPTS_FILTERS", False):
+        return None
+    return QueryFilters([data.meta.get(d, {}) for d in data.doc_ids],
+                        [data.filters.get(q) for q in qids])
 
 
 def _query_metric_rows(ranking: Ranking, qids: list[str], eid: str,
