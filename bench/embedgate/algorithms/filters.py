@@ -14,9 +14,10 @@ False
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 Filter = dict[str, list[str]]  # attribute -> accepted values, as text
 
@@ -41,6 +42,8 @@ def matches(meta: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
 
 def allowed(doc_meta: Sequence[Mapping[str, Any]], flt: Filter | None) -> np.ndarray:
     """Boolean mask over the documents a filter lets through (all of them without one)."""
+    import numpy as np  # not at the top: the BEIR loader imports this module, `validate` too
+
     if not flt:
         return np.ones(len(doc_meta), dtype=bool)
     return np.fromiter((matches(m, flt) for m in doc_meta), dtype=bool, count=len(doc_meta))
@@ -50,6 +53,8 @@ def exact_filtered(doc_vecs: np.ndarray, query_vecs: np.ndarray,
                    masks: Sequence[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact inner-product top `k` of each query among its allowed documents: (scores, rows),
     padded with -inf / -1 when fewer documents pass the filter."""
+    import numpy as np  # see allowed()
+
     n = query_vecs.shape[0]
     scores = np.full((n, k), -np.inf, dtype=np.float32)
     idx = np.full((n, k), -1, dtype=np.int64)
