@@ -89,17 +89,7 @@ def test_corrupt_newer_and_locked_stores_are_one_line(tmp_path: Path) -> None:
 
 def test_a_broken_store_on_run_keeps_the_results(tmp_path: Path, write_suite,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.helpers.small_data import small_domain
-
-    data = small_domain(tmp_path / "domain", n_docs=10)
-    suite = write_suite(f"""name: hist
-embedders:
-  - {{id: bm25, kind: bm25}}
-datasets:
-  - {{id: domain, format: beir, path: "{data}", split: test}}
-tiers:
-  retrieval: {{metrics: [nDCG@10], top_k: 10}}
-""")
+    suite = _bm25_suite(tmp_path, write_suite)
     bad = tmp_path / "bad.sqlite"
     bad.write_bytes(b"not sqlite" * 200)
     code = main(["run", str(suite), "--out", str(tmp_path / "out"), "-q", f"--history={bad}"])
@@ -144,17 +134,7 @@ def test_run_with_history_draws_the_trend_in_the_report(tmp_path: Path, write_su
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from tests.helpers.small_data import small_domain
-
-    data = small_domain(tmp_path / "domain", n_docs=10)
-    suite = write_suite(f"""name: hist
-embedders:
-  - {{id: bm25, kind: bm25}}
-datasets:
-  - {{id: domain, format: beir, path: "{data}", split: test}}
-tiers:
-  retrieval: {{metrics: [nDCG@10], top_k: 10}}
-""")
+    suite = _bm25_suite(tmp_path, write_suite)
     store = tmp_path / "h.sqlite"
     for name in ("one", "two"):
         assert main(["run", str(suite), "--out", str(tmp_path / name), "-q",
@@ -190,3 +170,18 @@ def test_a_run_killed_mid_append_leaves_no_row(tmp_path: Path) -> None:
     with open_store(path, timeout_s=5) as store:
         assert [r.run_id for r in store.runs("s")] == ["run-1"]
         assert store.append(_record(2)) is True
+
+
+def _bm25_suite(tmp_path: Path, write_suite) -> Path:
+    """A BM25-only suite on a 10-document domain: runs in a second, no model."""
+    from tests.helpers.small_data import small_domain
+
+    data = small_domain(tmp_path / "domain", n_docs=10)
+    return write_suite(f"""name: hist
+embedders:
+  - {{id: bm25, kind: bm25}}
+datasets:
+  - {{id: domain, format: beir, path: "{data}", split: test}}
+tiers:
+  retrieval: {{metrics: [nDCG@10], top_k: 10}}
+""")

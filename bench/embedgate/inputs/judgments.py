@@ -23,7 +23,7 @@ from typing import Any
 from embedgate.algorithms.holes import max_grade
 from embedgate.infra.errors import InputError
 from embedgate.infra.textio import read_lines
-from embedgate.inputs.beir import Collection, content_hash
+from embedgate.inputs.beir import Collection, content_hash, iter_jsonl
 from embedgate.infra import atomic
 
 FIELDS = ("dataset", "query_id", "doc_id", "grade", "who", "when", "query", "doc",
@@ -63,8 +63,8 @@ def _cell(value: object) -> str:
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, record) of a JSONL or TSV judging file; blank lines skipped."""
-    lines = list(read_lines(path, "judging file"))
     if path.suffix.lower() in (".tsv", ".txt"):
+        lines = list(read_lines(path, "judging file"))
         header = next((t.split("\t") for n, t in lines if t.strip()), [])
         missing = [f for f in ("query_id", "doc_id", "grade") if f not in header]
         if missing:
@@ -74,17 +74,8 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if text.strip():
                 yield lineno, dict(zip(header, text.rstrip("\n").split("\t")))
         return
-    for lineno, text in lines:
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{lineno}: not a JSON object ({exc.msg}); one judgment a "
-                             "line, as `embedgate pool` writes them") from None
-        if not isinstance(obj, dict):
-            raise InputError(f"{path}:{lineno}: a JSON {type(obj).__name__}, not an object")
-        yield lineno, obj
+    # JSONL: the BEIR loader's reader (file:line errors, lone-surrogate check)
+    yield from iter_jsonl(path, "judging file")
 
 
 def read_judgments(path: Path, data: Collection, scale: int) -> tuple[list[Judgment], int]:

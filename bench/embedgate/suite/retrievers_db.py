@@ -9,7 +9,7 @@ against exact search of the same vectors. `@` cannot appear in a suite's own ids
 from __future__ import annotations
 
 from itertools import product
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -17,6 +17,11 @@ from embedgate.suite.base import Ident, MetricName, Spec
 
 SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"  # a plain PostgreSQL identifier
 
+
+
+def rising(value: list[Any]) -> list[Any]:
+    """A sweep's values, distinct and sorted: it runs (and is read) in rising search effort."""
+    return sorted(set(value))
 
 class NonInferiorityRule(Spec):
     """A setting holds when the lower end of the 95% interval of (setting - exact) on `metric`
@@ -64,10 +69,7 @@ class PgvectorSpec(_DbSpec):
     storage: Literal["vector", "halfvec", "bit"] = "vector"
     rerank: int = Field(default=4, ge=1, le=100)  # bit: re-rank the top k x rerank by vectors
 
-    @field_validator("ef_search", "probes")
-    @classmethod
-    def _rising(cls, value: list[int]) -> list[int]:
-        return sorted(set(value))  # a sweep runs (and is read) in rising search effort
+    _rising = field_validator("ef_search", "probes")(rising)
 
     @model_validator(mode="after")
     def _consistent(self) -> PgvectorSpec:
@@ -96,10 +98,7 @@ class QdrantSpec(_DbSpec):
     rescore: bool = True
     oversampling: list[float] = Field(default_factory=lambda: [1.0], min_length=1)
 
-    @field_validator("hnsw_ef", "oversampling")
-    @classmethod
-    def _rising(cls, value: list[float]) -> list[float]:
-        return sorted(set(value))  # a sweep runs (and is read) in rising search effort
+    _rising = field_validator("hnsw_ef", "oversampling")(rising)
 
     @model_validator(mode="after")
     def _ranges(self) -> QdrantSpec:
