@@ -91,6 +91,20 @@ def test_a_sweep_is_one_row_per_setting_each_with_its_interval_vs_exact(
         assert 0 < stages["p50"] <= stages["p95"]
 
 
+def test_a_sweep_builds_its_index_once_and_searches_it_at_every_setting(
+        run: tuple[dict, Path]) -> None:
+    """ef_search, probes and oversampling are search-time settings: the first value builds the
+    table (the shard) and its index, the others search the same one; the build figures are
+    the one build's, to the nanosecond (two builds never time alike)."""
+    result, _ = run
+    for sweep in (("pg-hnsw@ef10", "pg-hnsw@ef200"), ("q-sq@os1", "q-sq@os3")):
+        first, second = (_pipeline(result, s)["counts"] for s in sweep)
+        assert first["build_s"] > 0 and first == second
+    # a different build (another declared system) never shares it
+    assert _pipeline(result, "pg-exact")["counts"]["load_s"] != _pipeline(
+        result, "pg-hnsw@ef10")["counts"]["load_s"]
+
+
 def test_hnsw_really_searches_its_index(run: tuple[dict, Path]) -> None:
     """pgvector's HNSW scan returns at most ef_search rows: with ef_search 10 and top_k 100 the
     index (not a sequential scan the planner might prefer on a small table) answered."""

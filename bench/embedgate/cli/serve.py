@@ -45,6 +45,12 @@ def add_parser(sub: Any) -> None:
     rr.add_argument("--max-length", type=cli_args.seq_length, default=256,
                     help="tokens of query + passage per pair (default 256)")
     rr.set_defaults(func=_cmd_serve_rerank)
+    qd = sub.add_parser("serve-qdrant", help="serve Qdrant's REST API from the Qdrant engine "
+                        "in-process (to try a kind: qdrant suite's url: mode locally)")
+    qd.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
+    qd.add_argument("--port", type=cli_args.port, default=6333)
+    qd.add_argument("--api-key-env", help="require this env variable's value as the api-key")
+    qd.set_defaults(func=_cmd_serve_qdrant)
 
 
 def _cmd_serve(args: Any) -> int:
@@ -65,4 +71,12 @@ def _cmd_serve_rerank(args: Any) -> int:
     check_name(args.model, "model")
     serve(args.model, host=args.host, port=args.port, model_name=args.model_name,
           api_key_env=args.api_key_env, max_length=args.max_length)
+    return 0
+
+
+def _cmd_serve_qdrant(args: Any) -> int:
+    from embedgate.infra.http_client import read_api_key
+    from embedgate.retrievers.serve_qdrant import serve  # the engine: only when serving
+
+    serve(host=args.host, port=args.port, api_key=read_api_key(args.api_key_env))
     return 0

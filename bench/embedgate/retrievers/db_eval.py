@@ -100,6 +100,20 @@ def filtered_reference(doc_vecs: np.ndarray, query_vecs: np.ndarray, filters: Qu
     return Ranking(scores, idx)
 
 
+def build_key(spec: Any, query_time: set[str], source: Embedder, doc_ids: Sequence[str],
+              doc_texts: Sequence[str], filtered: bool) -> str:
+    """What an index built for `spec` depends on: every setting but the search-time ones
+    (`query_time`, the id and the reporting knobs), the source's weights, the corpus and
+    whether documents carry filter attributes. Equal keys: the index can be shared."""
+    skip = query_time | {"id", "latency_queries", "noninferiority"}
+    settings = {k: v for k, v in spec.model_dump(mode="json").items() if k not in skip}
+    digest = hashlib.sha256(json.dumps([settings, source.info.weights_sha256, filtered],
+                                       sort_keys=True, default=str).encode())
+    for doc_id, text in zip(doc_ids, doc_texts):
+        digest.update(f"{doc_id}\0{text}\0".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
 def batches(vectors: np.ndarray, size: int) -> Iterator[tuple[int, np.ndarray]]:
     """(first row, rows) slices of a (possibly memory-mapped) matrix: one batch in memory at a
     time, so a write never holds the corpus twice."""

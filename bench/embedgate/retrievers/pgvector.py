@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,13 +23,15 @@ import numpy as np
 from embedgate.embedders.base import QueryFilters, RankContext, Ranking
 from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InfraError, InputError
-from embedgate.retrievers.db_eval import (Searched, db_info, db_ranking, filtered_reference,
-                                          search_each, source_embedder)
+from embedgate.infra.pool import ResourcePool, shared
+from embedgate.retrievers.db_eval import (Searched, build_key, db_info, db_ranking,
+                                          filtered_reference, search_each, source_embedder)
 from embedgate.retrievers.pg_server import connect, describe, resolve_dsn, scrub
 from embedgate.retrievers.ranking import rank
-from embedgate.suite import PgvectorSpec
+from embedgate.suite import PgvectorSpec, sweep_base
 
 log = logging.getLogger("embedgate")
+QUERY_TIME = {"ef_search", "probes", "rerank"}  # a sweep of these shares one table and index
 
 
 class PgvectorRetriever:
@@ -60,7 +63,10 @@ class PgvectorRetriever:
         else:
             doc_vecs = ctx.encode(self.source, doc_texts, "passage")
             query_vecs = ctx.encode(self.source, queries, "query")
-            searched, counts = self._owned(dsn, doc_vecs, query_vecs, top_k, filters)
+            key = build_key(self.spec, QUERY_TIME, self.source, doc_ids, doc_texts,
+                            filters is not None) + sweep_base(self.spec.id) + dsn
+            searched, counts = self._owned(dsn, doc_vecs, query_vecs, top_k, key,
+                                           getattr(ctx, "pool", None), filters)
             reference = (f"{self.source.info.id}:exact-filtered",
                          filtered_reference(doc_vecs, query_vecs, filters, top_k)) \
                 if filters is not None else (self.source.info.id, rank(
@@ -69,38 +75,49 @@ class PgvectorRetriever:
                           settings, self.spec.latency_queries)
 
     def _owned(self, dsn: str, doc_vecs: np.ndarray, query_vecs: np.ndarray, top_k: int,
+               key: str, pool: ResourcePool | None,
                filters: QueryFilters | None = None) -> tuple[Searched, dict[str, float]]:
-        """Create, fill and index the table, search it, and drop it whatever happens."""
+        """Search a table of the corpus vectors at this system's setting; the table (and its
+        index) is built by the first setting of a sweep and dropped after the last."""
         # pg_sql imports psycopg (0.6 s): only a suite with a pgvector system pays it, not
         # every run through the catalog
         from embedgate.retrievers import pg_sql
+
+        spec = self.spec
+        with shared(pool, sweep_base(spec.id), key,
+                    lambda: self._build(dsn, doc_vecs, filters), _close) as built:
+            with _connection_guard(spec.id, dsn):
+                pg_sql.set_search(built.conn, spec.index, _search_value(spec))
+                layout = replace(built.layout, rerank=spec.rerank)  # a search-time knob
+                searched = search_each(pg_sql.searcher(built.conn, layout), query_vecs, top_k,
+                                       filters)
+        return searched, dict(built.counts)
+
+    def _build(self, dsn: str, doc_vecs: np.ndarray, filters: QueryFilters | None) -> _Built:
+        """Create, fill and index the table; on any failure drop it again."""
+        from embedgate.retrievers import pg_sql  # psycopg: see _owned
 
         spec = self.spec
         layout = pg_sql.Layout(table=spec.table or pg_sql.unique_table(spec.id),
                                id_col=spec.id_column, vec_col=spec.vector_column,
                                dim=int(doc_vecs.shape[1]), storage=spec.storage,
                                rerank=spec.rerank, attrs=filters is not None)
-        conn = connect(dsn, spec.id)
-        created = False
+        built = _Built(connect(dsn, spec.id), layout, {}, spec.id)
         try:
             with _connection_guard(spec.id, dsn):
-                pg_sql.create_table(conn, layout, spec.replace, self.where)
-                created = True
-                load_s = pg_sql.copy_rows(conn, layout, doc_vecs, spec.batch_size,
+                pg_sql.create_table(built.conn, layout, spec.replace, self.where)
+                built.created = True
+                load_s = pg_sql.copy_rows(built.conn, layout, doc_vecs, spec.batch_size,
                                           filters.doc_meta if filters is not None else ())
-                build_s = pg_sql.build_index(conn, layout, spec.index, _index_params(spec))
-                counts = {"n_vectors": float(doc_vecs.shape[0]), "load_s": load_s,
-                          "build_s": build_s, **pg_sql.sizes(conn, layout.table)}
-                pg_sql.set_search(conn, spec.index, _search_value(spec))
-                searched = search_each(pg_sql.searcher(conn, layout), query_vecs, top_k,
-                                       filters)
-            log.info("pgvector %s: %d vectors loaded in %.1f s, index built in %.1f s",
-                     spec.id, doc_vecs.shape[0], load_s, build_s)
-            return searched, counts
-        finally:
-            if created:
-                _drop_quietly(conn, layout.table, spec.id)
-            conn.close()
+                build_s = pg_sql.build_index(built.conn, layout, spec.index, _index_params(spec))
+                built.counts = {"n_vectors": float(doc_vecs.shape[0]), "load_s": load_s,
+                                "build_s": build_s, **pg_sql.sizes(built.conn, layout.table)}
+        except BaseException:
+            _close(built)
+            raise
+        log.info("pgvector %s: %d vectors loaded in %.1f s, index built in %.1f s", spec.id,
+                 doc_vecs.shape[0], load_s, build_s)
+        return built
 
     def _existing(self, dsn: str, doc_ids: Sequence[str], queries: Sequence[str], top_k: int,
                   ctx: RankContext) -> tuple[Searched, Ranking, dict[str, float]]:
@@ -145,6 +162,23 @@ def _connection_guard(system_id: str, dsn: str) -> Iterator[None]:
     except psycopg.Error as exc:
         raise InfraError(f"pgvector {system_id}: {describe(dsn)} refused a statement: "
                          f"{scrub(str(exc), dsn)}") from None
+
+
+@dataclass
+class _Built:
+    """A table this run created (with its index) and the connection that searches it."""
+
+    conn: Any
+    layout: Any  # pg_sql.Layout
+    counts: dict[str, float]
+    system_id: str
+    created: bool = False
+
+
+def _close(built: _Built) -> None:
+    if built.created:
+        _drop_quietly(built.conn, built.layout.table, built.system_id)
+    built.conn.close()
 
 
 def _drop_quietly(conn: Any, table: str, system_id: str) -> None:

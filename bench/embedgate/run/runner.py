@@ -176,41 +176,49 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     infos: dict[str, dict[str, Any]] = {}
     probes: dict[str, dict[str, Any]] = {}
     # A setting sweep (ef_search: [..]) runs as one system per value, each its own row.
-    for i, spec in ((i, v) for i, s in enumerate(suite.embedders) for v in sweep_variants(s)):
-        t0 = time.perf_counter()
-        log.info("loading embedder %s", spec.id)
-        embedder = build_lazy(spec, build_env(loaded, i, progress, threads=n_threads))
-        describe_s = time.perf_counter() - t0
-        pipeline.bind(spec.id, partial(catalog.build, spec,
-                                       build_env(loaded, i, False, threads=n_threads)))
-        skipped: list[str] = []
-        told: dict[str, str] = {}
-        for job in (j for j in jobs if j.wants(sweep_base(spec.id))):
-            if isinstance(embedder, Retriever) and not tiers.accepts_retrievers(job.impl):
-                skipped.append(job.tier)  # intrinsic, intent, …: they judge vectors
-                continue
-            log.info("tier %s: %s%s", job.tier, spec.id, f" on {job.dataset}" if job.dataset else "")
-            said = instructions.suite_instruction(spec, suite, job.dataset)
-            view = instructions.instructed(embedder, said)
-            results.append(pipeline.record(job.impl.run(view, job.data, job.params, ctx)))
-            if view is not embedder:
-                told[str(job.dataset)] = str(said)
-        t_fp = time.perf_counter()  # probe vectors through the pipeline: cached on a warm run
-        probes[spec.id] = fingerprint.of_embedder(embedder, spec, pipeline,
-                                                  build_env(loaded, i, False))
-        ctx.timings["fingerprint_s"] = (ctx.timings.get("fingerprint_s", 0.0)
-                                        + time.perf_counter() - t_fp)
-        infos[spec.id] = embedder_record(embedder, describe_s)
-        if told:  # results.json embedders.<id>.query_instructions: {dataset: text}
-            infos[spec.id]["query_instructions"] = dict(told)
-        if suite.cost is not None:  # after the record: the CPU probe may load a lazy model
-            results.extend(cost.measure(embedder, spec, build_env(loaded, i, False), suite.cost,
-                                        datasets))
-        if skipped:
-            log.info("%s is a retrieval system without vectors: tiers %s skip it", spec.id,
-                     ", ".join(sorted(set(skipped))))
-            infos[spec.id]["skipped_tiers"] = sorted(set(skipped))
-        del embedder
+    variants = [(i, v) for i, s in enumerate(suite.embedders) for v in sweep_variants(s)]
+    last = {sweep_base(v.id): v.id for _, v in variants}  # where a sweep's shared index closes
+    try:
+        for i, spec in variants:
+            t0 = time.perf_counter()
+            log.info("loading embedder %s", spec.id)
+            embedder = build_lazy(spec, build_env(loaded, i, progress, threads=n_threads))
+            describe_s = time.perf_counter() - t0
+            pipeline.bind(spec.id, partial(catalog.build, spec,
+                                           build_env(loaded, i, False, threads=n_threads)))
+            skipped: list[str] = []
+            told: dict[str, str] = {}
+            for job in (j for j in jobs if j.wants(sweep_base(spec.id))):
+                if isinstance(embedder, Retriever) and not tiers.accepts_retrievers(job.impl):
+                    skipped.append(job.tier)  # intrinsic, intent, …: they judge vectors
+                    continue
+                log.info("tier %s: %s%s", job.tier, spec.id,
+                         f" on {job.dataset}" if job.dataset else "")
+                said = instructions.suite_instruction(spec, suite, job.dataset)
+                view = instructions.instructed(embedder, said)
+                results.append(pipeline.record(job.impl.run(view, job.data, job.params, ctx)))
+                if view is not embedder:
+                    told[str(job.dataset)] = str(said)
+            t_fp = time.perf_counter()  # probe vectors through the pipeline: cached on a warm run
+            probes[spec.id] = fingerprint.of_embedder(embedder, spec, pipeline,
+                                                      build_env(loaded, i, False))
+            ctx.timings["fingerprint_s"] = (ctx.timings.get("fingerprint_s", 0.0)
+                                            + time.perf_counter() - t_fp)
+            infos[spec.id] = embedder_record(embedder, describe_s)
+            if told:  # results.json embedders.<id>.query_instructions: {dataset: text}
+                infos[spec.id]["query_instructions"] = dict(told)
+            if suite.cost is not None:  # after the record: the CPU probe may load a lazy model
+                results.extend(cost.measure(embedder, spec, build_env(loaded, i, False),
+                                            suite.cost, datasets))
+            if skipped:
+                log.info("%s is a retrieval system without vectors: tiers %s skip it", spec.id,
+                         ", ".join(sorted(set(skipped))))
+                infos[spec.id]["skipped_tiers"] = sorted(set(skipped))
+            del embedder
+            if last[sweep_base(spec.id)] == spec.id:
+                ctx.pool.release(sweep_base(spec.id))
+    finally:
+        ctx.pool.close()  # a failed run drops what its sweeps built, too
     for sjob in suite_jobs:
         log.info("tier %s: all embedders", sjob.tier)
         results.extend(sjob.impl.run_suite(loaded, sjob.params, sjob.units, list(results), ctx))

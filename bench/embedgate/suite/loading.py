@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from embedgate.infra.errors import InputError, did_you_mean
+from embedgate.infra.urls import redact_url
 from embedgate.suite.base import Spec
 from embedgate.suite.blocks import block_fields
 from embedgate.suite.yamlsrc import Loc, YamlDoc, load_yaml
@@ -132,7 +133,7 @@ def _fix_hint(err: Any) -> str:
 
 def _short(value: Any, limit: int = 60) -> str:
     """repr of a rejected input, cut so a huge list cannot flood the one error line."""
-    text = repr(value)
+    text = redact_url(repr(value))  # a rejected URL's user:password@ stays out of the line
     return text if len(text) <= limit else text[:limit] + "…"
 
 

@@ -8,15 +8,18 @@ against exact search of the same vectors. `@` cannot appear in a suite's own ids
 """
 from __future__ import annotations
 
+import re
 from itertools import product
 from typing import Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from embedgate.suite.base import Ident, MetricName, Spec
+from embedgate.suite.http import ENV_NAME_PATTERN
 
 SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"  # a plain PostgreSQL identifier
-
+QDRANT_NAME = r"^[A-Za-z0-9_.\-]{1,255}$"  # a collection name that needs no URL escaping
+SERVER_URL = r"^https?://[^\s/@]+/?$"  # scheme://host:port, no path, no user:password@
 
 
 def rising(value: list[Any]) -> list[Any]:
@@ -84,12 +87,30 @@ class PgvectorSpec(_DbSpec):
 
 
 class QdrantSpec(_DbSpec):
-    """The Qdrant engine in-process (qdrant-edge-py): a shard in a temporary folder, filled
-    with the source's corpus vectors and removed afterwards. `index: exact` searches without
-    the HNSW graph; quantization keeps int8 (scalar) or 1-bit (binary) codes beside the
-    vectors, searched with `oversampling` and, with `rescore`, re-scored by full vectors."""
+    """Qdrant: without `url:` the engine in-process (qdrant-edge-py), a shard in a temporary
+    folder filled with the source's corpus vectors and removed afterwards; with `url:` a Qdrant
+    server through qdrant-client (`api_key_env:` names the variable holding its key).
+    `index: exact` searches without the HNSW graph; quantization keeps int8 (scalar) or 1-bit
+    (binary) codes beside the vectors, searched with `oversampling` and, with `rescore`,
+    re-scored by full vectors.
+
+    On a server, `load: suite` writes the source's vectors into a collection it creates (a
+    unique name unless `collection:` is given; an existing one is refused unless `replace:
+    true`) and deletes afterwards; `load: existing` only reads `collection` (its vector
+    `vector_name`, the document id in payload key `id_payload_key` or else the point id), with
+    the collection's own index and quantization, and encodes only the queries.
+    """
 
     kind: Literal["qdrant"]
+    url: str | None = None
+    api_key_env: str | None = Field(default=None, pattern=ENV_NAME_PATTERN)
+    load: Literal["suite", "existing"] = "suite"
+    collection: str | None = Field(default=None, pattern=QDRANT_NAME)
+    replace: bool = False
+    vector_name: str | None = Field(default=None, min_length=1, max_length=255)
+    id_payload_key: str | None = Field(default=None, min_length=1, max_length=255)
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)  # one request to the server
+    index_timeout_s: float = Field(default=3600.0, gt=0, le=86400)  # the server's indexing
     index: Literal["exact", "hnsw"] = "hnsw"
     m: int = Field(default=16, ge=2, le=100)
     ef_construct: int = Field(default=100, ge=4, le=1000)
@@ -100,12 +121,42 @@ class QdrantSpec(_DbSpec):
 
     _rising = field_validator("hnsw_ef", "oversampling")(rising)
 
+    @field_validator("url")
+    @classmethod
+    def _server_url(cls, url: str | None) -> str | None:
+        if url is not None and "@" in url:
+            raise ValueError("url: carries no user:password@ (a secret in the suite); put the "
+                             "key in an environment variable and name it in api_key_env:")
+        if url is not None and not re.fullmatch(SERVER_URL, url):
+            raise ValueError("url: is the server's http(s)://host:port (no path), e.g. "
+                             "http://localhost:6333")
+        return url
+
     @model_validator(mode="after")
     def _ranges(self) -> QdrantSpec:
         if any(v < 1 or v > 10_000 for v in self.hnsw_ef):
             raise ValueError("hnsw_ef values lie in 1..10000")
         if any(v < 1.0 or v > 100.0 for v in self.oversampling):
             raise ValueError("oversampling values lie in 1..100")
+        server_only = sorted(k for k in ("api_key_env", "collection", "replace", "vector_name",
+                                         "id_payload_key") if k in self.model_fields_set)
+        if self.url is None and (server_only or self.load == "existing"):
+            raise ValueError(f"{', '.join(server_only) or 'load: existing'} needs a server: "
+                             "give url: (without it the engine runs in-process, in a "
+                             "temporary folder)")
+        if self.load == "existing":
+            if self.collection is None:
+                raise ValueError("load: existing needs collection: (and vector_name: for a "
+                                 "named vector, id_payload_key: when the point id is not the "
+                                 "document id)")
+            own = sorted(k for k in ("m", "ef_construct", "quantization", "replace")
+                         if k in self.model_fields_set)
+            if own:
+                raise ValueError(f"{', '.join(own)}: a load: existing collection keeps its own "
+                                 "index and quantization; drop these keys")
+        elif "id_payload_key" in self.model_fields_set:
+            raise ValueError("id_payload_key is for load: existing (load: suite writes the "
+                             "document row as the point id)")
         return self
 
 
@@ -140,7 +191,8 @@ def sweep_variants(spec: S) -> list[S]:
                     for v in spec.probes]
     if isinstance(spec, QdrantSpec):
         efs = spec.hnsw_ef if spec.index == "hnsw" else spec.hnsw_ef[:1]
-        overs = spec.oversampling if spec.quantization != "none" else spec.oversampling[:1]
+        quantized = spec.quantization != "none" or spec.load == "existing"  # its own, if any
+        overs = spec.oversampling if quantized else spec.oversampling[:1]
         if len(efs) * len(overs) > 1:
             return [spec.model_copy(update={"id": _qdrant_id(spec.id, ef, o, len(efs) > 1,
                                                              len(overs) > 1),

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from embedgate.embedders.base import Embedder, Role
+from embedgate.infra.pool import ResourcePool
 
 log = logging.getLogger("embedgate")
 
@@ -35,6 +36,8 @@ class RunContext:
     # `python -m <child_entry>` starts a worker process that can build every registered kind
     # (the runner names run.child, which installs the catalog); empty: the tier's own worker.
     child_entry: str = ""
+    # indexes a sweep's settings share (built by the first, closed after the last: the runner)
+    pool: ResourcePool = field(default_factory=ResourcePool)
 
     def encode(self, embedder: Embedder, texts: Sequence[str], role: Role) -> np.ndarray:
         start = time.perf_counter()

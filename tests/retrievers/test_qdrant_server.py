@@ -1,0 +1,266 @@
+"""`kind: qdrant` with `url:`: the real client (qdrant-client, REST) against the project's
+loopback Qdrant server (Qdrant's REST shapes in front of the real engine, qdrant-edge), since no
+Qdrant server can be installed here. `load: suite` reproduces the in-process engine and faiss
+exact, waits for indexing, deletes its collection and keeps the key out of every output;
+`load: existing` reads a collection production wrote (UUID point ids, the document id in the
+payload) without a single write request, against the server's own exact search; faults are
+one line with the right exit code."""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from qdrant_client import QdrantClient
+from qdrant_client import models as m
+
+from embedgate.cli.entry import main
+from embedgate.retrievers.serve_qdrant import QdrantServer
+
+from tests.conftest import FIXTURES, install_example_plugin
+from tests.retrievers.test_vector_store_filters import filtered_domain
+
+KEY = "qd-s3cret-K3y"
+
+
+def _suite(systems: str, data: Path = FIXTURES / "domain", top_k: int = 20) -> str:
+    return f"""name: qdrant-server
+seed: 13
+embedders:
+  - {{id: kw, kind: char-ngram}}
+{systems}
+datasets:
+  - {{id: test, path: {data}, split: test}}
+tiers:
+  retrieval: {{datasets: [test], metrics: [nDCG@10, R@20], top_k: {top_k}}}
+"""
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[QdrantServer]:
+    monkeypatch.setenv("QDRANT_KEY", KEY)
+    with QdrantServer(api_key=KEY) as srv:
+        yield srv
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    install_example_plugin(tmp_path / "site", monkeypatch)
+
+    def run(systems: str, **kw: Any) -> int:
+        (tmp_path / "suite.yaml").write_text(_suite(systems, **kw), encoding="utf-8")
+        return main(["run", str(tmp_path / "suite.yaml"), "--out", str(tmp_path / "out"),
+                     "--no-cache", "-q"])
+
+    run.out = tmp_path / "out"  # type: ignore[attr-defined]
+    return run
+
+
+def _result(runner: Any) -> dict[str, Any]:
+    return json.loads((runner.out / "results.json").read_text(encoding="utf-8"))
+
+
+def _metric(result: dict[str, Any], system: str, metric: str) -> float:
+    return next(r["value"] for r in result["metrics"] if r["embedder"] == system
+                and r["metric"] == metric)
+
+
+def _one_line(err: str) -> str:
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_server_mode_reproduces_exact_search_and_leaves_nothing(
+        server: QdrantServer, runner: Any) -> None:
+    assert runner(f"""  - {{id: qs-exact, kind: qdrant, from: kw, url: "{server.url}",
+     api_key_env: QDRANT_KEY, index: exact, latency_queries: 2}}
+  - {{id: qs-hnsw, kind: qdrant, from: kw, url: "{server.url}", api_key_env: QDRANT_KEY,
+     m: 4, ef_construct: 8, hnsw_ef: [4, 200], latency_queries: 2}}
+  - {{id: qi-hnsw, kind: qdrant, from: kw, m: 4, ef_construct: 8, hnsw_ef: [200],
+     latency_queries: 2}}""") == 0
+    result = _result(runner)
+    # exact search on the server is faiss exact of the same cached vectors
+    assert _metric(result, "qs-exact", "nDCG@10") == pytest.approx(
+        _metric(result, "kw", "nDCG@10"), abs=1e-6)
+    assert _metric(result, "qs-exact", "ANN-recall@10") > 0.99  # hashed n-grams tie
+    # the sweep ran against an HNSW graph the server built (it waited for indexing): a tiny
+    # hnsw_ef loses neighbours, a large one finds them, as the engine in-process does
+    low, high = (_metric(result, f"qs-hnsw@ef{ef}", "ANN-recall@20") for ef in (4, 200))
+    assert low < high and high == pytest.approx(_metric(result, "qi-hnsw", "ANN-recall@20"),
+                                                 abs=0.02)
+    pipeline = result["details"]["retrieval/qs-hnsw@ef200/test"]["pipeline"]
+    assert pipeline["settings"]["mode"] == "server"
+    assert pipeline["settings"]["server"] == server.url.removeprefix("http://")
+    assert pipeline["settings"]["server_version"] == "1.16.0"
+    assert pipeline["counts"]["indexed_vectors"] == pipeline["counts"]["n_vectors"] > 0
+    assert server.collections == {}  # every collection the run created is deleted
+    methods = {m_ for m_, _ in server.requests}
+    assert {"PUT", "DELETE", "POST", "GET"} <= methods
+    for path in (runner.out / "results.json", runner.out / "report.html"):
+        assert KEY not in path.read_text(encoding="utf-8")
+
+
+def _deployed(url: str, dim_docs: int | None = None) -> dict[str, str]:
+    """Production's collection: the fixtures' corpus by the char-n-gram model under UUID point
+    ids, the document id in the payload; plus one of another dimension. {doc id: point id}."""
+    from tests.fakes.plugin_example.embedgate_example_plugin import CharNgramEmbedder
+
+    class _Spec:
+        id, kind, params = "kw", "char-ngram", {}
+
+    docs = [json.loads(line) for line in
+            (FIXTURES / "domain" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    vecs = np.asarray(CharNgramEmbedder(_Spec(), None).encode(
+        [(d.get("title", "") + " " + d["text"]).strip() for d in docs], "passage"))
+    client = QdrantClient(url=url, api_key=KEY, check_compatibility=False)
+    client.create_collection("prod", vectors_config={"dense": m.VectorParams(
+        size=vecs.shape[1], distance=m.Distance.DOT)},
+        hnsw_config=m.HnswConfigDiff(m=8, ef_construct=32, full_scan_threshold=1),
+        optimizers_config=m.OptimizersConfigDiff(indexing_threshold=1))
+    ids = {d["_id"]: str(uuid.uuid5(uuid.NAMESPACE_URL, d["_id"])) for d in docs}
+    client.upsert("prod", points=[m.PointStruct(id=ids[d["_id"]], vector={"dense": v.tolist()},
+                                                payload={"doc_id": d["_id"],
+                                                         **d.get("metadata", {})})
+                                  for d, v in zip(docs, vecs)], wait=True)
+    client.create_collection("prod_small", vectors_config=m.VectorParams(
+        size=3, distance=m.Distance.DOT))
+    return ids
+
+
+EXISTING = ('  - {{id: qe, kind: qdrant, from: kw, url: "{url}", api_key_env: QDRANT_KEY, '
+            'load: existing, collection: prod, vector_name: dense, id_payload_key: doc_id, '
+            'hnsw_ef: [200], latency_queries: 2}}')
+
+
+def test_existing_collection_is_only_read_and_judged_against_its_exact_search(
+        server: QdrantServer, runner: Any) -> None:
+    _deployed(server.url)
+    before = len(server.requests)
+    assert runner(EXISTING.format(url=server.url)) == 0
+    assert server.writes()[-1][1] == "/collections/prod_small"  # the fixture's, none after
+    assert all(m_ == "GET" or p.endswith("/points/query")
+               for m_, p in server.requests[before:])
+    result = _result(runner)
+    pipeline = result["details"]["retrieval/qe/test"]["pipeline"]
+    # production's vectors are the model's, so the server's exact search is faiss exact
+    assert pipeline["inputs"]["qe:exact-scan"]["nDCG@10"] == pytest.approx(
+        _metric(result, "kw", "nDCG@10"), abs=1e-6)
+    assert _metric(result, "qe", "ANN-recall@10") > 0.95
+    settings = pipeline["settings"]
+    assert settings["collection"] == "prod" and settings["collection_m"] == 8
+    n_docs = len((FIXTURES / "domain" / "corpus.jsonl").read_text(encoding="utf-8").splitlines())
+    assert settings["points"] == n_docs
+    assert set(server.collections) == {"prod", "prod_small"}
+
+
+def test_existing_collection_with_filters_returns_only_matching_documents(
+        server: QdrantServer, runner: Any, tmp_path: Path) -> None:
+    from embedgate.algorithms.filters import matches
+    from embedgate.inputs.beir import load_beir
+
+    _deployed(server.url)
+    data = filtered_domain(tmp_path / "filtered")
+    before = len(server.requests)
+    assert runner(EXISTING.format(url=server.url), data=data) == 0
+    assert all(m_ == "GET" or p.endswith("/points/query")
+               for m_, p in server.requests[before:])
+    coll = load_beir("test", data, "test")
+    for line in (runner.out / "runs" / "qe__test.trec").read_text().splitlines():
+        qid, _, doc, *_ = line.split()
+        assert matches(coll.meta[doc], coll.filters[qid])
+    result = _result(runner)
+    assert _metric(result, "qe", "ANN-recall@10") > 0.95
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ("collection: nowhere", "collection 'nowhere' does not exist"),
+    ("collection: prod_small", "holds one unnamed vector"),
+    ("collection: prod, vector_name: sparse", "holds the named vectors dense"),
+    ("collection: prod_small, vector_name: null", "holds 3-d vectors but kw encodes 256-d"),
+])
+def test_a_deployed_collection_that_does_not_fit_is_exit_2(
+        server: QdrantServer, runner: Any, capsys: pytest.CaptureFixture[str], extra: str,
+        expected: str) -> None:
+    _deployed(server.url)
+    name = "vector_name: dense, " if "vector_name" not in extra else ""
+    assert runner(f'  - {{id: qe, kind: qdrant, from: kw, url: "{server.url}", '
+                  f"api_key_env: QDRANT_KEY, load: existing, {name}{extra}}}") == 2
+    line = _one_line(capsys.readouterr().err)
+    assert expected in line and "suite.yaml:" in line
+    assert not (runner.out / "results.json").exists()
+
+
+def test_a_wrong_key_or_no_server_is_exit_4_naming_the_host_never_the_key(
+        server: QdrantServer, runner: Any, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QDRANT_KEY", "wrong-" + KEY)
+    system = '  - {{id: qs, kind: qdrant, from: kw, url: "{url}", api_key_env: QDRANT_KEY}}'
+    assert runner(system.format(url=server.url)) == 4
+    line = _one_line(capsys.readouterr().err)
+    host = server.url.removeprefix("http://")
+    assert "refused the API key (HTTP 401)" in line and host in line and KEY not in line
+    server.stop()  # nothing listens there any more
+    assert runner(system.format(url=server.url)) == 4
+    line = _one_line(capsys.readouterr().err)
+    assert "cannot reach" in line and host in line and KEY not in line
+    assert not (runner.out / "results.json").exists()
+
+
+def test_a_taken_collection_is_refused_unless_replace(
+        server: QdrantServer, runner: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _deployed(server.url)
+    system = ('  - {{id: qs, kind: qdrant, from: kw, url: "{url}", api_key_env: QDRANT_KEY, '
+              'collection: prod_small{extra}}}')
+    assert runner(system.format(url=server.url, extra="")) == 2
+    assert "collection 'prod_small' already exists" in _one_line(capsys.readouterr().err)
+    assert "prod_small" in server.collections  # untouched
+    assert runner(system.format(url=server.url, extra=", replace: true")) == 0
+    assert "prod_small" not in server.collections  # replaced, then deleted like its own
+
+
+def test_a_connection_dropped_mid_run_is_exit_4_and_no_results(
+        runner: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server closes the connection without answering the third query."""
+
+    class Dropping(QdrantServer):
+        queries = 0
+
+        def intercept(self, handler: Any, method: str, path: str) -> bool:
+            if path.endswith("/points/query"):
+                self.queries += 1
+                if self.queries == 3:
+                    handler.close_connection = True
+                    handler.connection.close()
+                    return True
+            return False
+
+    monkeypatch.setenv("QDRANT_KEY", KEY)
+    with Dropping(api_key=KEY) as srv:
+        assert runner(f'  - {{id: qs, kind: qdrant, from: kw, url: "{srv.url}", '
+                      "api_key_env: QDRANT_KEY}") == 4
+        line = _one_line(capsys.readouterr().err)
+        assert "lost the connection" in line and srv.url.removeprefix("http://") in line
+        assert srv.collections == {}  # deleted even so
+    assert not (runner.out / "results.json").exists()
+
+
+@pytest.mark.parametrize(("system", "expected"), [
+    ("{id: q, kind: qdrant, from: kw, api_key_env: QDRANT_KEY}", "needs a server: give url:"),
+    ("{id: q, kind: qdrant, from: kw, url: 'http://127.0.0.1:9', load: existing}",
+     "load: existing needs collection:"),
+    ("{id: q, kind: qdrant, from: kw, url: 'http://127.0.0.1:9', load: existing, "
+     "collection: c, quantization: scalar}", "keeps its own index and quantization"),
+    ("{id: q, kind: qdrant, from: kw, url: 'http://me:pw@127.0.0.1:9'}",
+     "carries no user:password@"),
+    ("{id: q, kind: qdrant, from: kw, url: 'http://127.0.0.1:9/qdrant'}", "(no path)"),
+])
+def test_server_settings_that_cannot_work_are_one_line(
+        runner: Any, capsys: pytest.CaptureFixture[str], system: str, expected: str) -> None:
+    assert runner(f"  - {system}") == 2
+    line = _one_line(capsys.readouterr().err)
+    assert expected in line and "pw" not in line
