@@ -4,7 +4,9 @@
 binary, a batch at a time, into a table this system creates and drops afterwards; the index
 (`exact`: none, `hnsw`, `ivfflat`) is built, and every query is issued alone through the
 client. `load: existing`: a deployed table is only read, in a read-only session; only the
-queries are encoded, and the reference is the database's own exact scan (indexes disabled).
+queries are encoded, and the reference is the database's own exact scan (indexes disabled),
+with the same WHERE clause when the queries carry metadata filters (pg_filters maps their
+attributes to the table's columns).
 The reference ranking is the system's input, so the retrieval tier scores both on the same
 queries; recall against it is the ANN loss alone.
 
@@ -24,6 +26,7 @@ from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InfraError, InputError
 from embedgate.retrievers.db_eval import (Searched, db_info, db_ranking, filtered_reference,
                                           search_each, source_embedder)
+from embedgate.retrievers.pg_filters import check_columns, require_mapped
 from embedgate.retrievers.pg_server import connect, describe, resolve_dsn, scrub
 from embedgate.retrievers.ranking import rank
 from embedgate.suite import PgvectorSpec
@@ -34,7 +37,7 @@ log = logging.getLogger("embedgate")
 class PgvectorRetriever:
     """A `Retriever` over a PostgreSQL table of the source embedder's vectors."""
 
-    ACCEPTS_FILTERS = True  # queries' metadata filters become WHERE clauses (load: suite)
+    ACCEPTS_FILTERS = True  # queries' metadata filters become WHERE clauses
 
     def __init__(self, spec: PgvectorSpec, env: BuildEnv) -> None:
         self.spec = spec
@@ -47,16 +50,14 @@ class PgvectorRetriever:
     def retrieve(self, doc_ids: Sequence[str], doc_texts: Sequence[str],
                  queries: Sequence[str], top_k: int, ctx: RankContext,
                  filters: QueryFilters | None = None) -> Ranking:
+        if self.spec.load == "existing" and filters is not None:
+            require_mapped(self.spec, filters, self.where)  # before the server is asked
         dsn = resolve_dsn(self.spec.dsn, self.spec.dsn_env, self.where)
         settings = {**self.info.extra, "server": describe(dsn, user=False)}
         if self.spec.load == "existing":
-            if filters is not None:
-                raise InputError(f"{self.where}: the dataset's queries carry metadata filters, "
-                                 "which a load: existing table cannot be searched with yet "
-                                 "(its attribute columns are not mapped); use load: suite, or "
-                                 "a dataset without filters")
-            searched, ref, counts = self._existing(dsn, doc_ids, queries, top_k, ctx)
-            reference = (f"{self.spec.id}:exact-scan", ref)
+            searched, ref, counts = self._existing(dsn, doc_ids, queries, top_k, ctx, filters)
+            scan = "exact-scan-filtered" if filters is not None else "exact-scan"
+            reference = (f"{self.spec.id}:{scan}", ref)
         else:
             doc_vecs = ctx.encode(self.source, doc_texts, "passage")
             query_vecs = ctx.encode(self.source, queries, "query")
@@ -103,8 +104,10 @@ class PgvectorRetriever:
             conn.close()
 
     def _existing(self, dsn: str, doc_ids: Sequence[str], queries: Sequence[str], top_k: int,
-                  ctx: RankContext) -> tuple[Searched, Ranking, dict[str, float]]:
-        """Read-only: search the deployed table, then scan it exactly for the reference."""
+                  ctx: RankContext, filters: QueryFilters | None = None
+                  ) -> tuple[Searched, Ranking, dict[str, float]]:
+        """Read-only: search the deployed table, then scan it exactly for the reference (each
+        query with its filter's WHERE clause in both)."""
         from embedgate.retrievers import pg_sql  # psycopg: see _owned
 
         spec = self.spec
@@ -119,13 +122,17 @@ class PgvectorRetriever:
                                      f"holds {dim}-d vectors but {spec.from_} encodes "
                                      f"{query_vecs.shape[1]}-d queries; name the embedder "
                                      "that wrote the table")
+                if filters is not None:
+                    check_columns(conn, spec, self.where)
                 layout = pg_sql.Layout(table=spec.table, id_col=spec.id_column,
-                                       vec_col=spec.vector_column, dim=dim)
+                                       vec_col=spec.vector_column, dim=dim,
+                                       attr_columns=tuple(spec.attribute_columns.items()),
+                                       meta_col=spec.metadata_column)
                 search = pg_sql.searcher(conn, layout, {d: i for i, d in enumerate(doc_ids)})
                 pg_sql.set_search(conn, spec.index, _search_value(spec))
-                searched = search_each(search, query_vecs, top_k)
+                searched = search_each(search, query_vecs, top_k, filters)
                 pg_sql.exact_scan(conn, True)
-                exact = search_each(search, query_vecs, top_k)
+                exact = search_each(search, query_vecs, top_k, filters)
         finally:
             conn.close()
         return searched, Ranking(exact.scores, exact.idx), {"n_queries": float(len(queries))}
@@ -179,6 +186,10 @@ def _settings(spec: PgvectorSpec) -> dict[str, Any]:
         out["rerank"] = spec.rerank
     if spec.load == "existing":
         out.update(table=spec.table, id_column=spec.id_column, vector_column=spec.vector_column)
+        if spec.attribute_columns:
+            out["attribute_columns"] = dict(spec.attribute_columns)
+        if spec.metadata_column is not None:
+            out["metadata_column"] = spec.metadata_column
     if spec.noninferiority is not None:
         out["noninferiority"] = spec.noninferiority.model_dump(mode="json")
     return out
