@@ -247,6 +247,33 @@ def test_filtered_exact_scan_of_typed_columns_equals_masked_exact_search(
         assert all(matches(meta[r], flts[q]) for r in rows if r >= 0)
 
 
+def test_the_exact_scan_is_exact_after_the_index_search_was_prepared(reader: Path) -> None:
+    """psycopg prepares a statement run 5 times, and the server's cached plan for it would
+    keep the HNSW index scan under the exact scan's settings; pgvector's HNSW returns at most
+    ef_search rows before the filter, so a reference still using the index returns fewer."""
+    import os
+
+    from embedgate.embedders.base import QueryFilters
+    from embedgate.retrievers import pg_sql
+    from embedgate.retrievers.db_eval import search_each
+    from embedgate.retrievers.pg_server import connect
+
+    coll = load_beir("test", reader, "test")
+    queries = np.random.default_rng(7).standard_normal((24, 256)).astype(np.float32)
+    filters = QueryFilters([coll.meta[d] for d in coll.doc_ids], [{"domain": ["medical"]}] * 24)
+    conn = connect(os.environ["PG_READER_DSN"], "t", read_only=True)
+    try:
+        search = pg_sql.searcher(conn, pg_sql.Layout(
+            table="prod_docs", id_col="doc_id", vec_col="emb", dim=256,
+            attr_columns=(("domain", "doc_domain"),)), {d: i for i, d in enumerate(coll.doc_ids)})
+        pg_sql.set_search(conn, "hnsw", 5)
+        assert ((search_each(search, queries, 10, filters).idx >= 0).sum(axis=1) <= 5).all()
+        pg_sql.exact_scan(conn, True)
+        assert ((search_each(search, queries, 10, filters).idx >= 0).sum(axis=1) == 10).all()
+    finally:
+        conn.close()
+
+
 def test_an_unmapped_attribute_is_one_line_before_the_server_is_asked(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
