@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -47,12 +46,6 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     run.out = tmp_path / "out"  # type: ignore[attr-defined]
     return run
-
-
-@pytest.fixture
-def admin(pg_dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        yield conn
 
 
 def _one_line(err: str) -> str:
@@ -100,35 +93,16 @@ def test_a_taken_table_name_is_refused_unless_replace(
 
 
 @pytest.fixture
-def deployed(admin: psycopg.Connection, pg_dsn: str) -> Iterator[str]:
-    """A table production wrote (the fixtures' corpus by the char-n-gram model) and a role that
-    may only read it; yields that role's DSN."""
-    from pgvector.psycopg import register_vector
-
-    from tests.fakes.plugin_example.embedgate_example_plugin import CharNgramEmbedder
-
-    class _Spec:
-        id, kind, params = "kw", "char-ngram", {}
-
-    docs = [json.loads(line) for line in
-            (FIXTURES / "domain" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
-    vecs = CharNgramEmbedder(_Spec(), None).encode(
-        [(d.get("title", "") + " " + d["text"]).strip() for d in docs], "passage")
-    register_vector(admin)
-    admin.execute("CREATE TABLE prod_docs (doc_id text PRIMARY KEY, emb vector(256))")
-    with admin.cursor().copy("COPY prod_docs (doc_id, emb) FROM STDIN WITH (FORMAT BINARY)") as cp:
-        cp.set_types(["text", "vector"])
-        for d, v in zip(docs, vecs):
-            cp.write_row((d["_id"], np.asarray(v, dtype=np.float32)))
-    admin.execute("CREATE INDEX ON prod_docs USING hnsw (emb vector_ip_ops)")
+def deployed(deploy: Any, admin: psycopg.Connection) -> Iterator[str]:
+    """A table production wrote (conftest's `deploy`) and one of another dimension, both
+    readable by a role that may only read; yields that role's DSN."""
+    dsn = deploy("prod_docs")
     admin.execute("CREATE TABLE prod_small (doc_id text, emb vector(3))")
-    admin.execute("CREATE ROLE reader LOGIN")
-    admin.execute("GRANT SELECT ON prod_docs, prod_small TO reader")
+    admin.execute("GRANT SELECT ON prod_small TO reader")
     try:
-        yield make_conninfo(**{**conninfo_to_dict(pg_dsn), "user": "reader"})
+        yield dsn
     finally:
-        admin.execute("DROP TABLE IF EXISTS prod_docs, prod_small")
-        admin.execute("DROP ROLE IF EXISTS reader")
+        admin.execute("DROP TABLE IF EXISTS prod_small")
 
 
 def test_existing_table_is_read_only_and_judged_against_its_exact_scan(

@@ -34,6 +34,9 @@ class Layout:
     storage: str = "vector"  # vector | halfvec | bit (full vectors kept, codes indexed)
     rerank: int = 4
     attrs: bool = False  # a jsonb column of document metadata that query filters test
+    # a deployed table's: attribute -> its column, and the jsonb column holding the others
+    attr_columns: tuple[tuple[str, str], ...] = ()
+    meta_col: str | None = None
 
     @property
     def ident(self) -> sql.Composable:
@@ -138,6 +141,11 @@ def exact_scan(conn: Any, on: bool) -> None:
                         ("enable_seqscan", on)):
         conn.execute(sql.SQL("SET {} = {}").format(sql.SQL(name),
                                                    sql.SQL("on" if value else "off")))
+    # psycopg prepares a statement run 5 times, and a prepared statement's cached generic plan
+    # keeps the index scan it was planned with whatever the settings say later: the exact scan
+    # after an HNSW search would silently be the HNSW search again. Unprepared, every query is
+    # planned under the settings now in force.
+    conn.prepare_threshold = None if on else 5
 
 
 def column_dim(conn: Any, table: str, column: str, where: str) -> int:
@@ -166,7 +174,7 @@ def searcher(conn: Any, layout: Layout, doc_rows: dict[str, int] | None = None) 
         keys = tuple(flt or ())
         values = {f"fk{i}": key for i, key in enumerate(keys)}
         values.update({f"fv{i}": (flt or {})[key] for i, key in enumerate(keys)})
-        rows = conn.execute(search_sql(layout, len(keys)),
+        rows = conn.execute(search_sql(layout, keys),
                             {"q": q, "k": k, "n": k * layout.rerank, **values}).fetchall()
         if doc_rows is None:
             return [(int(i), -float(d)) for i, d in rows]
@@ -175,14 +183,15 @@ def searcher(conn: Any, layout: Layout, doc_rows: dict[str, int] | None = None) 
     return search
 
 
-def search_sql(layout: Layout, n_keys: int = 0) -> sql.Composable:
-    """One query's statement (parameters q, k and n = k x rerank; with `n_keys` filter keys,
+def search_sql(layout: Layout, keys: Sequence[str] = ()) -> sql.Composable:
+    """One query's statement (parameters q, k and n = k x rerank; with filter `keys`,
     fk<i> / fv<i>: attribute i's name and its accepted texts). The filter is a WHERE clause,
     so an HNSW scan applies it to the ef_search candidates it found (the recall loss of
     selective filters that filtered recall measures)."""
     col, ident = sql.Identifier(layout.vec_col), sql.Identifier(layout.id_col)
-    where = sql.SQL("") if not n_keys else sql.SQL(" WHERE ") + sql.SQL(" AND ").join(
-        sql.SQL("(attrs ->> %(fk{0})s) = ANY(%(fv{0})s)".format(i)) for i in range(n_keys))
+    where = sql.SQL("") if not keys else sql.SQL(" WHERE ") + sql.SQL(" AND ").join(
+        sql.SQL("{} = ANY(%(fv{})s)").format(attr_expr(layout, key, i), sql.SQL(str(i)))
+        for i, key in enumerate(keys))
     if layout.storage == "bit":
         # Hamming distance over the binary codes picks k x rerank candidates (the index's
         # work); their full vectors decide the final order.
@@ -192,3 +201,15 @@ def search_sql(layout: Layout, n_keys: int = 0) -> sql.Composable:
             i=ident, v=col, t=layout.ident, e=layout.indexed(), w=where)
     return sql.SQL("SELECT {i}, {v} <#> %(q)s AS d FROM {t}{w} ORDER BY {v} <#> %(q)s "
                    "LIMIT %(k)s").format(i=ident, v=col, t=layout.ident, w=where)
+
+
+def attr_expr(layout: Layout, key: str, i: int) -> sql.Composable:
+    """Filter key `key` (the i-th) of a row, as text: a mapped column cast to text (numbers,
+    booleans and dates print as filters.as_text writes them), else the key of the jsonb
+    metadata column (parameter fk<i>). NULL, or a missing key, matches nothing."""
+    column = dict(layout.attr_columns).get(key)
+    if column is not None:
+        return sql.SQL("{}::text").format(sql.Identifier(column))
+    meta = layout.meta_col or ("attrs" if layout.attrs else None)
+    assert meta is not None  # an unmapped attribute is refused before any search
+    return sql.SQL("({} ->> %(fk{})s)").format(sql.Identifier(meta), sql.SQL(str(i)))

@@ -4,7 +4,9 @@
 binary, a batch at a time, into a table this system creates and drops afterwards; the index
 (`exact`: none, `hnsw`, `ivfflat`) is built, and every query is issued alone through the
 client. `load: existing`: a deployed table is only read, in a read-only session; only the
-queries are encoded, and the reference is the database's own exact scan (indexes disabled).
+queries are encoded, and the reference is the database's own exact scan (indexes disabled),
+with the same WHERE clause when the queries carry metadata filters (pg_filters maps their
+attributes to the table's columns).
 The reference ranking is the system's input, so the retrieval tier scores both on the same
 queries; recall against it is the ANN loss alone.
 
@@ -16,6 +18,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -26,6 +29,7 @@ from embedgate.infra.errors import InfraError, InputError
 from embedgate.infra.pool import ResourcePool, shared
 from embedgate.retrievers.db_eval import (Searched, build_key, db_info, db_ranking,
                                           filtered_reference, search_each, source_embedder)
+from embedgate.retrievers.pg_filters import check_columns, require_mapped
 from embedgate.retrievers.pg_server import connect, describe, resolve_dsn, scrub
 from embedgate.retrievers.ranking import rank
 from embedgate.suite import PgvectorSpec, sweep_base
@@ -37,7 +41,7 @@ QUERY_TIME = {"ef_search", "probes", "rerank"}  # a sweep of these shares one ta
 class PgvectorRetriever:
     """A `Retriever` over a PostgreSQL table of the source embedder's vectors."""
 
-    ACCEPTS_FILTERS = True  # queries' metadata filters become WHERE clauses (load: suite)
+    ACCEPTS_FILTERS = True  # queries' metadata filters become WHERE clauses
 
     def __init__(self, spec: PgvectorSpec, env: BuildEnv) -> None:
         self.spec = spec
@@ -50,16 +54,14 @@ class PgvectorRetriever:
     def retrieve(self, doc_ids: Sequence[str], doc_texts: Sequence[str],
                  queries: Sequence[str], top_k: int, ctx: RankContext,
                  filters: QueryFilters | None = None) -> Ranking:
+        if self.spec.load == "existing" and filters is not None:
+            require_mapped(self.spec, filters, self.where)  # before the server is asked
         dsn = resolve_dsn(self.spec.dsn, self.spec.dsn_env, self.where)
         settings = {**self.info.extra, "server": describe(dsn, user=False)}
         if self.spec.load == "existing":
-            if filters is not None:
-                raise InputError(f"{self.where}: the dataset's queries carry metadata filters, "
-                                 "which a load: existing table cannot be searched with yet "
-                                 "(its attribute columns are not mapped); use load: suite, or "
-                                 "a dataset without filters")
-            searched, ref, counts = self._existing(dsn, doc_ids, queries, top_k, ctx)
-            reference = (f"{self.spec.id}:exact-scan", ref)
+            searched, ref, counts = self._existing(dsn, doc_ids, queries, top_k, ctx, filters)
+            scan = "exact-scan-filtered" if filters is not None else "exact-scan"
+            reference = (f"{self.spec.id}:{scan}", ref)
         else:
             doc_vecs = ctx.encode(self.source, doc_texts, "passage")
             query_vecs = ctx.encode(self.source, queries, "query")
@@ -79,9 +81,7 @@ class PgvectorRetriever:
                filters: QueryFilters | None = None) -> tuple[Searched, dict[str, float]]:
         """Search a table of the corpus vectors at this system's setting; the table (and its
         index) is built by the first setting of a sweep and dropped after the last."""
-        # pg_sql imports psycopg (0.6 s): only a suite with a pgvector system pays it, not
-        # every run through the catalog
-        from embedgate.retrievers import pg_sql
+        pg_sql = _sql()
 
         spec = self.spec
         with shared(pool, sweep_base(spec.id), key,
@@ -95,7 +95,7 @@ class PgvectorRetriever:
 
     def _build(self, dsn: str, doc_vecs: np.ndarray, filters: QueryFilters | None) -> _Built:
         """Create, fill and index the table; on any failure drop it again."""
-        from embedgate.retrievers import pg_sql  # psycopg: see _owned
+        pg_sql = _sql()
 
         spec = self.spec
         layout = pg_sql.Layout(table=spec.table or pg_sql.unique_table(spec.id),
@@ -120,9 +120,11 @@ class PgvectorRetriever:
         return built
 
     def _existing(self, dsn: str, doc_ids: Sequence[str], queries: Sequence[str], top_k: int,
-                  ctx: RankContext) -> tuple[Searched, Ranking, dict[str, float]]:
-        """Read-only: search the deployed table, then scan it exactly for the reference."""
-        from embedgate.retrievers import pg_sql  # psycopg: see _owned
+                  ctx: RankContext, filters: QueryFilters | None = None
+                  ) -> tuple[Searched, Ranking, dict[str, float]]:
+        """Read-only: search the deployed table, then scan it exactly for the reference (each
+        query with its filter's WHERE clause in both)."""
+        pg_sql = _sql()
 
         spec = self.spec
         assert spec.table is not None  # the spec requires it for load: existing
@@ -136,16 +138,28 @@ class PgvectorRetriever:
                                      f"holds {dim}-d vectors but {spec.from_} encodes "
                                      f"{query_vecs.shape[1]}-d queries; name the embedder "
                                      "that wrote the table")
+                if filters is not None:
+                    check_columns(conn, spec, self.where)
                 layout = pg_sql.Layout(table=spec.table, id_col=spec.id_column,
-                                       vec_col=spec.vector_column, dim=dim)
+                                       vec_col=spec.vector_column, dim=dim,
+                                       attr_columns=tuple(spec.attribute_columns.items()),
+                                       meta_col=spec.metadata_column)
                 search = pg_sql.searcher(conn, layout, {d: i for i, d in enumerate(doc_ids)})
                 pg_sql.set_search(conn, spec.index, _search_value(spec))
-                searched = search_each(search, query_vecs, top_k)
+                searched = search_each(search, query_vecs, top_k, filters)
                 pg_sql.exact_scan(conn, True)
-                exact = search_each(search, query_vecs, top_k)
+                exact = search_each(search, query_vecs, top_k, filters)
         finally:
             conn.close()
         return searched, Ranking(exact.scores, exact.idx), {"n_queries": float(len(queries))}
+
+
+def _sql() -> ModuleType:
+    """pg_sql imports psycopg (0.6 s): only a suite with a pgvector system pays it, not every
+    run through the catalog."""
+    from embedgate.retrievers import pg_sql
+
+    return pg_sql
 
 
 @contextmanager
@@ -182,7 +196,7 @@ def _close(built: _Built) -> None:
 
 
 def _drop_quietly(conn: Any, table: str, system_id: str) -> None:
-    from embedgate.retrievers import pg_sql  # psycopg: see PgvectorRetriever._owned
+    pg_sql = _sql()
 
     try:
         pg_sql.drop(conn, table)
@@ -213,6 +227,10 @@ def _settings(spec: PgvectorSpec) -> dict[str, Any]:
         out["rerank"] = spec.rerank
     if spec.load == "existing":
         out.update(table=spec.table, id_column=spec.id_column, vector_column=spec.vector_column)
+        if spec.attribute_columns:
+            out["attribute_columns"] = dict(spec.attribute_columns)
+        if spec.metadata_column is not None:
+            out["metadata_column"] = spec.metadata_column
     if spec.noninferiority is not None:
         out["noninferiority"] = spec.noninferiority.model_dump(mode="json")
     return out

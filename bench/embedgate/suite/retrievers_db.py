@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from itertools import product
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -20,6 +20,7 @@ from embedgate.suite.http import ENV_NAME_PATTERN
 SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"  # a plain PostgreSQL identifier
 QDRANT_NAME = r"^[A-Za-z0-9_.\-]{1,255}$"  # a collection name that needs no URL escaping
 SERVER_URL = r"^https?://[^\s/@]+/?$"  # scheme://host:port, no path, no user:password@
+SqlName = Annotated[str, Field(pattern=SQL_NAME)]
 
 
 def rising(value: list[Any]) -> list[Any]:
@@ -52,7 +53,9 @@ class PgvectorSpec(_DbSpec):
     `load: suite` writes the source's corpus vectors into a table it creates (a unique name
     unless `table:` is given; an existing table of that name is refused unless `replace:
     true`) and drops afterwards. `load: existing` only reads `table` (`id_column`,
-    `vector_column`), in a read-only session, and encodes only the queries.
+    `vector_column`), in a read-only session, and encodes only the queries; queries' metadata
+    filters are searched through `attribute_columns` (attribute -> column, compared as text)
+    and/or `metadata_column` (a jsonb column whose keys are the attributes).
     """
 
     kind: Literal["pgvector"]
@@ -71,6 +74,10 @@ class PgvectorSpec(_DbSpec):
     probes: list[int] = Field(default_factory=lambda: [1], min_length=1)
     storage: Literal["vector", "halfvec", "bit"] = "vector"
     rerank: int = Field(default=4, ge=1, le=100)  # bit: re-rank the top k x rerank by vectors
+    # load: existing: where a query filter's attributes live in the deployed table
+    attribute_columns: dict[Annotated[str, Field(min_length=1, max_length=200)], SqlName] = \
+        Field(default_factory=dict)
+    metadata_column: SqlName | None = None
 
     _rising = field_validator("ef_search", "probes")(rising)
 
@@ -81,6 +88,10 @@ class PgvectorSpec(_DbSpec):
                              "(the environment variable holding the DSN)")
         if self.load == "existing" and self.table is None:
             raise ValueError("load: existing needs table: (and id_column:, vector_column:)")
+        if self.load != "existing" and (self.attribute_columns or self.metadata_column):
+            raise ValueError("attribute_columns: and metadata_column: map a deployed table's "
+                             "columns and need load: existing (load: suite stores the corpus "
+                             "metadata itself)")
         if any(v < 1 or v > 1000 for v in [*self.ef_search, *self.probes]):
             raise ValueError("ef_search and probes values lie in 1..1000")
         return self
