@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--m", type=cli_args.positive_int, default=16)
     parser.add_argument("--ef-construction", type=cli_args.positive_int, default=64)
     parser.add_argument("--ef-search", type=cli_args.positive_int_list, default="10,40,100")
+    parser.add_argument("--build-memory-mb", type=cli_args.positive_int, default=1024,
+                        help="pgvector's maintenance_work_mem for the HNSW build (default 1024)")
     parser.add_argument("--rounds", type=cli_args.positive_int, default=3,
                         help="interleaved rounds of suite path vs bare loop")
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: temp)")
@@ -110,7 +112,8 @@ def _unit(x: np.ndarray) -> np.ndarray:
 def _phase(engine: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "embedgate.benchmarks.vector_stores", engine, str(work),
            json.dumps({k: getattr(args, k) for k in ("top_k", "m", "ef_construction",
-                                                      "ef_search", "rounds")})]
+                                                      "ef_search", "rounds",
+                                                      "build_memory_mb")})]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 
@@ -182,7 +185,8 @@ def _pgvector(work: Path, p: dict[str, Any]) -> dict[str, Any]:
         memory = {"corpus_mib": docs.nbytes / 2**20, "anon_before": before["RssAnon"],
                   "anon_after": after["RssAnon"], "file_after": after["RssFile"]}
         build = pg_sql.build_index(conn, layout, "hnsw", {"m": p["m"],
-                                                          "ef_construction": p["ef_construction"]})
+                                                          "ef_construction": p["ef_construction"]},
+                                   p["build_memory_mb"])
         index_mib = pg_sql.sizes(conn, layout.table)["index_bytes"] / 2**20
         rows = []
         for ef in p["ef_search"]:

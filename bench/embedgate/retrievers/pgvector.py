@@ -109,7 +109,8 @@ class PgvectorRetriever:
                 built.created = True
                 load_s = pg_sql.copy_rows(built.conn, layout, doc_vecs, spec.batch_size,
                                           filters.doc_meta if filters is not None else ())
-                build_s = pg_sql.build_index(built.conn, layout, spec.index, _index_params(spec))
+                build_s = pg_sql.build_index(built.conn, layout, spec.index, _index_params(spec),
+                                             spec.build_memory_mb)
                 built.counts = {"n_vectors": float(doc_vecs.shape[0]), "load_s": load_s,
                                 "build_s": build_s, **pg_sql.sizes(built.conn, layout.table)}
         except BaseException:
@@ -223,6 +224,8 @@ def _settings(spec: PgvectorSpec) -> dict[str, Any]:
         out.update(m=spec.m, ef_construction=spec.ef_construction, ef_search=spec.ef_search[0])
     elif spec.index == "ivfflat":
         out.update(lists=spec.lists, probes=spec.probes[0])
+    if spec.index != "exact" and "build_memory_mb" in spec.model_fields_set:
+        out["build_memory_mb"] = spec.build_memory_mb  # build time only: not in the default
     if spec.storage == "bit":
         out["rerank"] = spec.rerank
     if spec.load == "existing":

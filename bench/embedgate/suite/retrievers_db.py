@@ -74,6 +74,8 @@ class PgvectorSpec(_DbSpec):
     probes: list[int] = Field(default_factory=lambda: [1], min_length=1)
     storage: Literal["vector", "halfvec", "bit"] = "vector"
     rerank: int = Field(default=4, ge=1, le=100)  # bit: re-rank the top k x rerank by vectors
+    # maintenance_work_mem of the index build: an HNSW graph above it builds far slower
+    build_memory_mb: int = Field(default=1024, ge=64, le=1_048_576)
     # load: existing: where a query filter's attributes live in the deployed table
     attribute_columns: dict[Annotated[str, Field(min_length=1, max_length=200)], SqlName] = \
         Field(default_factory=dict)
