@@ -205,3 +205,23 @@ def test_a_gate_names_one_setting_of_a_sweep(run: tuple[dict, Path], tmp_path: P
                    encoding="utf-8")
     with pytest.raises(InputError, match='unknown embedder "pg-hnsw@ef7"'):
         load_suite(bad)
+
+
+def test_the_index_build_gets_the_memory_the_suite_gives_it(pg_dsn: str) -> None:
+    """build_memory_mb becomes the build's maintenance_work_mem (an HNSW graph above it spills
+    and builds far slower: at 1M vectors the graph is ~2 GiB)."""
+    import numpy as np
+
+    from embedgate.retrievers import pg_sql
+    from embedgate.retrievers.pg_server import connect
+
+    conn = connect(pg_dsn, "mem-test")
+    try:
+        layout = pg_sql.Layout(table=pg_sql.unique_table("mem"), id_col="id", vec_col="v", dim=4)
+        pg_sql.create_table(conn, layout, False, "test")
+        pg_sql.copy_rows(conn, layout, np.eye(4, dtype=np.float32), 2)
+        pg_sql.build_index(conn, layout, "hnsw", {"m": 4, "ef_construction": 8}, memory_mb=77)
+        assert conn.execute("SHOW maintenance_work_mem").fetchone()[0] == "77MB"
+        pg_sql.drop(conn, layout.table)
+    finally:
+        conn.close()
