@@ -25,6 +25,7 @@ from tests.conftest import FIXTURES, install_example_plugin
 from tests.retrievers.test_vector_store_filters import filtered_domain
 
 KEY = "qd-s3cret-K3y"
+pytestmark = pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection")
 
 
 def _suite(systems: str, data: Path = FIXTURES / "domain", top_k: int = 20) -> str:
@@ -264,3 +265,45 @@ def test_server_settings_that_cannot_work_are_one_line(
     assert runner(f"  - {system}") == 2
     line = _one_line(capsys.readouterr().err)
     assert expected in line and "pw" not in line
+
+
+def test_serve_qdrant_serves_the_client_until_ctrl_c(tmp_path: Path) -> None:
+    """The command a user runs to try server mode: the real client creates, fills and queries
+    a collection through it; Ctrl-C stops it cleanly."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "QDRANT_KEY": KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "embedgate", "serve-qdrant", "--port",
+                             str(port), "--api-key-env", "QDRANT_KEY"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}" in line and "api-key required" in line
+        client = QdrantClient(url=f"http://127.0.0.1:{port}", api_key=KEY,
+                              check_compatibility=False)
+        client.create_collection("c", vectors_config=m.VectorParams(size=2,
+                                                                     distance=m.Distance.DOT))
+        client.upsert("c", points=m.Batch(ids=[1, 2], vectors=[[1.0, 0.0], [0.0, 1.0]]),
+                      wait=True)
+        found = client.query_points("c", query=[0.9, 0.1], limit=1).points
+        assert [p.id for p in found] == [1]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def test_serve_qdrant_without_its_key_is_one_line(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QDRANT_UNSET_KEY", raising=False)
+    assert main(["serve-qdrant", "--api-key-env", "QDRANT_UNSET_KEY"]) == 2
+    assert "QDRANT_UNSET_KEY is not set" in _one_line(capsys.readouterr().err)
