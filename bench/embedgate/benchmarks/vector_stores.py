@@ -1,5 +1,5 @@
-"""Benchmark: ingest and query of N vectors in embedded pgvector vs faiss, and the evaluation's
-own overhead against a bare client loop.
+"""Benchmark: ingest and query of N vectors in embedded pgvector, Qdrant in-process and faiss,
+and the evaluation's own overhead against a bare client loop.
 
 Synthetic unit vectors (a mixture of Gaussian clusters, so ANN search has structure to find)
 are written to a memmap once; exact top-k by faiss is the ground truth. Then, each in a fresh
@@ -7,7 +7,9 @@ process so peak memory is its own:
   faiss     IndexFlatIP (exact) and IndexHNSWFlat (m, ef_construction; each ef_search);
   pgvector  binary COPY a batch at a time from the memmap into a table of the embedded server
             (the corpus is never held twice: one batch is copied at a time), HNSW build, then
-            every query alone through psycopg at each ef_search.
+            every query alone through psycopg at each ef_search;
+  qdrant    upserts a batch at a time into an in-process shard, optimizes (HNSW), every query
+            alone at each ef_search as hnsw_ef (`vector_stores_qdrant`).
 Reported: ingest (load + build) seconds, peak RSS of the client process, the server's RSS,
 index size, recall@k against exact and p50 / p95 query ms at each setting; and, interleaved
 over rounds, the suite's search path (`search_each` + recall bookkeeping) against a bare loop
@@ -30,6 +32,8 @@ from embedgate.infra import cli_args
 if TYPE_CHECKING:
     import numpy as np
 
+ENGINES = ("faiss", "pgvector", "qdrant")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=cli_args.positive_int, default=100_000,
@@ -45,6 +49,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=cli_args.positive_int, default=3,
                         help="interleaved rounds of suite path vs bare loop")
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: temp)")
+    parser.add_argument("--engines", type=_engines, default="faiss,pgvector,qdrant",
+                        help="which engines to run, comma-separated (default: all three)")
+
+
+def _engines(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in ENGINES]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"engines are {', '.join(ENGINES)}, not {text!r}")
+    return [n for n in ENGINES if n in names]  # always in the table's order
 
 
 def main(args: argparse.Namespace) -> int:
@@ -56,20 +70,25 @@ def main(args: argparse.Namespace) -> int:
               f"({args.n * args.dim * 4 / 2**20:,.0f} MiB fp32), {args.queries} queries, "
               f"top {args.top_k}; data + ground truth in {time.perf_counter() - t0:.1f} s")
         print(machine_load())
-        rows = [_phase(engine, work, args) for engine in ("faiss", "pgvector")]
+        phases = {engine: _phase(engine, work, args) for engine in args.engines}
     print_table(["engine", "setting", "ingest s", "build s", "index MiB", "client peak MiB",
                  "server MiB", f"recall@{args.top_k}", "p50 ms", "p95 ms"],
-                [r for phase in rows for r in phase["rows"]])
-    mem = rows[1]["memory"]
+                [r for phase in phases.values() for r in phase["rows"]])
+    if "pgvector" in phases:
+        _pgvector_lines(phases["pgvector"])
+    return 0
+
+
+def _pgvector_lines(phase: dict[str, Any]) -> None:
+    mem = phase["memory"]
     print(f"pgvector client, ingest of a {mem['corpus_mib']:.0f} MiB corpus: anonymous memory "
           f"{mem['anon_before']:.0f} -> {mem['anon_after']:.0f} MiB; file-backed "
           f"{mem['file_after']:.0f} MiB after (libraries and the corpus memmap's pages, "
           "reclaimable): the corpus is never copied")
-    over = rows[1]["overhead"]
+    over = phase["overhead"]
     print(f"evaluation vs bare client loop (ef_search {over['ef_search']}, {over['rounds']} "
           f"interleaved rounds): suite {over['suite_s']:.3f} s, bare {over['bare_s']:.3f} s, "
           f"ratio {over['ratio']:.3f}x (target <= 1.1x)")
-    return 0
 
 
 def _write_data(work: Path, n: int, dim: int, n_queries: int, k: int) -> None:
@@ -263,7 +282,12 @@ def _server_mib() -> float | None:
 
 
 def _worker(engine: str, work: Path, params: dict[str, Any]) -> None:
-    result = _faiss(work, params) if engine == "faiss" else _pgvector(work, params)
+    if engine == "qdrant":
+        from embedgate.benchmarks import vector_stores_qdrant
+
+        result = vector_stores_qdrant.run(work, params, _peak_mib)
+    else:
+        result = _faiss(work, params) if engine == "faiss" else _pgvector(work, params)
     print(json.dumps(result, default=float))
 
 

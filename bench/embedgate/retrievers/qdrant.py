@@ -129,7 +129,7 @@ class QdrantRetriever:
                                 "build_s": build_s,
                                 "indexed_vectors": float(built.shard.info()
                                                          .indexed_vectors_count),
-                                **_folder_bytes(built.folder)}
+                                **folder_bytes(built.folder)}
         except BaseException:
             _close(built)
             raise
@@ -206,7 +206,7 @@ def _payload(filters: QueryFilters | None, row: int) -> dict[str, str] | None:
     return {k: as_text(v) for k, v in filters.doc_meta[row].items()}
 
 
-def _folder_bytes(folder: Path) -> dict[str, float]:
+def folder_bytes(folder: Path) -> dict[str, float]:
     """The HNSW graph and quantized codes (index_bytes), and what the shard holds on disk
     (allocated blocks: its WAL and payload files are large but sparse)."""
     files = [p for p in folder.rglob("*") if p.is_file()]
