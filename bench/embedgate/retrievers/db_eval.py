@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from embedgate.algorithms.filters import allowed, exact_filtered
-from embedgate.embedders.base import Embedder, EmbedderInfo, QueryFilters, Ranking, Retriever
+from embedgate.embedders.base import (Embedder, EmbedderInfo, QueryFilters, RankContext, Ranking,
+                                      Retriever)
 from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InputError
-from embedgate.retrievers.ranking import encode_latency
+from embedgate.retrievers.ranking import encode_latency, rank
 from embedgate.embedders.lazy import build_lazy
 
 # One query vector, k and (optionally) its metadata filter in, (collection row, score) pairs
@@ -112,6 +113,18 @@ def build_key(spec: Any, query_time: set[str], source: Embedder, doc_ids: Sequen
     for doc_id, text in zip(doc_ids, doc_texts):
         digest.update(f"{doc_id}\0{text}\0".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def exact_reference(source: Embedder, doc_ids: Sequence[str], doc_texts: Sequence[str],
+                    queries: Sequence[str], doc_vecs: np.ndarray, query_vecs: np.ndarray,
+                    top_k: int, ctx: RankContext,
+                    filters: QueryFilters | None) -> tuple[str, Ranking]:
+    """(name, ranking) of exact search of the same vectors: faiss over the cached vectors, or
+    among each query's matching documents when queries carry filters."""
+    if filters is not None:
+        return (f"{source.info.id}:exact-filtered",
+                filtered_reference(doc_vecs, query_vecs, filters, top_k))
+    return source.info.id, rank(source, doc_ids, doc_texts, queries, top_k, ctx)
 
 
 def batches(vectors: np.ndarray, size: int) -> Iterator[tuple[int, np.ndarray]]:

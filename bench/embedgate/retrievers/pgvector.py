@@ -28,10 +28,9 @@ from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InfraError, InputError
 from embedgate.infra.pool import ResourcePool, shared
 from embedgate.retrievers.db_eval import (Searched, build_key, db_info, db_ranking,
-                                          filtered_reference, search_each, source_embedder)
+                                          exact_reference, search_each, source_embedder)
 from embedgate.retrievers.pg_filters import check_columns, require_mapped
 from embedgate.retrievers.pg_server import connect, describe, resolve_dsn, scrub
-from embedgate.retrievers.ranking import rank
 from embedgate.suite import PgvectorSpec, sweep_base
 
 log = logging.getLogger("embedgate")
@@ -69,10 +68,8 @@ class PgvectorRetriever:
                             filters is not None) + sweep_base(self.spec.id) + dsn
             searched, counts = self._owned(dsn, doc_vecs, query_vecs, top_k, key,
                                            getattr(ctx, "pool", None), filters)
-            reference = (f"{self.source.info.id}:exact-filtered",
-                         filtered_reference(doc_vecs, query_vecs, filters, top_k)) \
-                if filters is not None else (self.source.info.id, rank(
-                    self.source, doc_ids, doc_texts, queries, top_k, ctx))
+            reference = exact_reference(self.source, doc_ids, doc_texts, queries, doc_vecs,
+                                        query_vecs, top_k, ctx, filters)
         return db_ranking(self.spec.id, self.source, queries, searched, reference, counts,
                           settings, self.spec.latency_queries)
 

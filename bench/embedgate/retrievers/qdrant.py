@@ -28,8 +28,7 @@ from embedgate.embedders.registry import BuildEnv
 from embedgate.infra.errors import InfraError
 from embedgate.infra.pool import shared
 from embedgate.retrievers.db_eval import (SearchFn, batches, build_key, db_info, db_ranking,
-                                          filtered_reference, search_each, source_embedder)
-from embedgate.retrievers.ranking import rank
+                                          exact_reference, search_each, source_embedder)
 from embedgate.suite import QdrantSpec, sweep_base
 
 log = logging.getLogger("embedgate")
@@ -62,8 +61,8 @@ class QdrantRetriever:
             with _engine_errors(self.spec.id):
                 searched = search_each(_searcher(built.shard, self.spec), query_vecs, top_k,
                                        filters)
-        reference = self._reference(doc_ids, doc_texts, queries, doc_vecs, query_vecs, top_k,
-                                    ctx, filters)
+        reference = exact_reference(self.source, doc_ids, doc_texts, queries, doc_vecs,
+                                    query_vecs, top_k, ctx, filters)
         return db_ranking(self.spec.id, self.source, queries, searched, reference,
                           dict(built.counts), dict(self.info.extra), self.spec.latency_queries)
 
@@ -87,8 +86,8 @@ class QdrantRetriever:
             key = self._key(doc_ids, doc_texts, filters)
             searched, counts = remote.owned(server, doc_vecs, query_vecs, top_k, filters,
                                             self.where, key, getattr(ctx, "pool", None))
-            reference = self._reference(doc_ids, doc_texts, queries, doc_vecs, query_vecs,
-                                        top_k, ctx, filters)
+            reference = exact_reference(self.source, doc_ids, doc_texts, queries, doc_vecs,
+                                        query_vecs, top_k, ctx, filters)
         return db_ranking(self.spec.id, self.source, queries, searched, reference, counts,
                           settings, self.spec.latency_queries)
 
@@ -97,16 +96,6 @@ class QdrantRetriever:
         """Equal for the settings of one sweep over the same corpus: they share the index."""
         return build_key(self.spec, QUERY_TIME, self.source, doc_ids, doc_texts,
                          filters is not None) + sweep_base(self.spec.id)
-
-    def _reference(self, doc_ids: Sequence[str], doc_texts: Sequence[str],
-                   queries: Sequence[str], doc_vecs: np.ndarray, query_vecs: np.ndarray,
-                   top_k: int, ctx: RankContext,
-                   filters: QueryFilters | None) -> tuple[str, Ranking]:
-        """Exact search of the same vectors (among each query's matching documents)."""
-        if filters is not None:
-            return (f"{self.source.info.id}:exact-filtered",
-                    filtered_reference(doc_vecs, query_vecs, filters, top_k))
-        return self.source.info.id, rank(self.source, doc_ids, doc_texts, queries, top_k, ctx)
 
     def _build(self, doc_vecs: np.ndarray, filters: QueryFilters | None) -> _Shard:
         """A shard of the corpus vectors in a temporary folder, optimized (graph and codes)."""
