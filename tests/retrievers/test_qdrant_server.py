@@ -307,3 +307,39 @@ def test_serve_qdrant_without_its_key_is_one_line(capsys: pytest.CaptureFixture[
     monkeypatch.delenv("QDRANT_UNSET_KEY", raising=False)
     assert main(["serve-qdrant", "--api-key-env", "QDRANT_UNSET_KEY"]) == 2
     assert "QDRANT_UNSET_KEY is not set" in _one_line(capsys.readouterr().err)
+
+
+class _Stuck(QdrantServer):
+    """Reports its collections as `status` with no vector in the graph, whatever the engine
+    did (a server whose optimizer never finishes, or never indexes)."""
+
+    status = "yellow"
+
+    def _get(self, c: str, body: Any) -> dict[str, Any]:
+        return {**super()._get(c, body), "status": self.status, "indexed_vectors_count": 0}
+
+
+def test_a_server_that_never_finishes_indexing_is_exit_4_after_the_timeout(
+        runner: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QDRANT_KEY", KEY)
+    with _Stuck(api_key=KEY) as srv:
+        assert runner(f'  - {{id: qs, kind: qdrant, from: kw, url: "{srv.url}", '
+                      "api_key_env: QDRANT_KEY, index_timeout_s: 1}") == 4
+        line = _one_line(capsys.readouterr().err)
+        assert "had indexed 0 of" in line and "index_timeout_s 1" in line
+        assert srv.collections == {}
+
+
+def test_an_idle_server_with_vectors_outside_the_graph_is_searched_and_says_so(
+        runner: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedgate.retrievers import qdrant_remote
+
+    monkeypatch.setenv("QDRANT_KEY", KEY)
+    monkeypatch.setattr(qdrant_remote, "IDLE_S", 0.5)
+    with _Stuck(api_key=KEY) as srv:
+        srv.status = "green"
+        assert runner(f'  - {{id: qs, kind: qdrant, from: kw, url: "{srv.url}", '
+                      "api_key_env: QDRANT_KEY}") == 0
+    counts = _result(runner)["details"]["retrieval/qs/test"]["pipeline"]["counts"]
+    assert counts["indexed_vectors"] == 0 < counts["n_vectors"]
+    assert "vectors in the graph; searching anyway" in caplog.text
