@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import Any
 UNNAMED = "_"  # the engine's name for a collection's one unnamed vector
 DISTANCES = ("Dot", "Cosine", "Euclid", "Manhattan")
 HNSW_DEFAULT = {"m": 16, "ef_construct": 100, "full_scan_threshold": 10000}
+SETTLE_S = 0.5  # no write for this long: the background indexer starts
 
 
 class RestError(Exception):
@@ -68,6 +70,12 @@ class Collection:
     def _index(self) -> None:
         while self._dirty:
             self._dirty = False
+            # Let a stream of upserts settle first: the engine's optimize holds the GIL, so
+            # starting it between two batches would stall the next upsert's request (a
+            # server's optimizer runs beside its request threads) and count indexing as load.
+            time.sleep(SETTLE_S)
+            if self._dirty:
+                continue
             with self.lock:
                 self.shard.optimize()
 
