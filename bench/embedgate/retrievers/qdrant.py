@@ -43,7 +43,8 @@ class QdrantRetriever:
         self.spec = spec
         self.where = env.where
         self.source = source_embedder(spec.from_, env, "from")
-        self.info = db_info(spec.id, "qdrant", "qdrant-edge", _name(spec), self.source.info,
+        backend = "qdrant-edge" if spec.url is None else "qdrant-client"
+        self.info = db_info(spec.id, "qdrant", backend, _name(spec), self.source.info,
                             _settings(spec))
 
     ACCEPTS_FILTERS = True  # queries' metadata filters become Qdrant payload filters

@@ -301,6 +301,9 @@ def existing(server: Server, doc_ids: Sequence[str], query_vecs: np.ndarray, top
 
 def _check_dim(info: Any, spec: QdrantSpec, dim: int, where: str) -> None:
     vectors = info.config.params.vectors
+    if vectors is None:
+        raise InputError(f"{where}: collection {spec.collection!r} holds no dense vectors; "
+                         "name a collection of the query encoder's vectors")
     if isinstance(vectors, dict):
         if spec.vector_name not in vectors:
             raise InputError(f"{where}: collection {spec.collection!r} holds the named vectors "

@@ -111,6 +111,12 @@ def _bytes_per_vector(s: Setting) -> float:
     return float(s.counts.get("index_bytes", 0.0)) / n if n else 0.0
 
 
+def _index_mib(s: Setting) -> float | None:
+    """None (an en dash) where the system cannot see its index (a server through its API)."""
+    size = s.counts.get("index_bytes")
+    return None if size is None else float(size) / 2**20
+
+
 def _verdict(rule: Any, options: list[Option], chosen: Option | None) -> str:
     if not isinstance(rule, Mapping):
         return ""
@@ -137,9 +143,10 @@ def _table(settings: list[Setting], metric: str, passes: dict[str, bool | None])
         rows.append([text(s.id), num(v.get("pipeline")), signed(v.get("diff")), text(ci),
                      pvalue(v.get("p")), num(s.recall), num(s.search.get("p50"), 3),
                      num(s.search.get("p95"), 3), num(s.counts.get("build_s"), 2),
-                     num(float(s.counts.get("index_bytes", 0.0)) / 2**20, 2),
+                     num(_index_mib(s), 2),
                      text("–" if held is None else "yes" if held else "no")])
     note = ("each query issued alone through the database client; exact: the same vectors "
             "searched exhaustively (the system's input); index MB: the vector index alone "
-            "(pgvector) or the HNSW graph + quantized codes (Qdrant)")
+            "(pgvector) or the HNSW graph + quantized codes (Qdrant in-process; a server does not "
+            "say)")
     return Table(cols, rows, note=note, key=f"vector-store-{settings[0].id.split('@')[0]}")
