@@ -8,6 +8,7 @@ suite maps, read-only, and judged against its own filtered exact scan."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,18 +275,23 @@ def test_the_exact_scan_is_exact_after_the_index_search_was_prepared(reader: Pat
         conn.close()
 
 
-def test_an_unmapped_attribute_is_one_line_before_the_server_is_asked(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unmapped_attribute_is_one_line_before_any_model_or_server(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
     # an unreachable server: reaching it first would be exit 4
     monkeypatch.setenv("PG_READER_DSN", "postgresql://reader@127.0.0.1:1/prod")
     install_example_plugin(tmp_path / "site", monkeypatch)
     data = filtered_domain(tmp_path / "domain")
     system = EXISTING.format(mapping="attribute_columns: {domain: doc_domain}")
+    caplog.set_level(logging.INFO, logger="embedgate")
     assert _run_existing(tmp_path, data, [system]) == 2
     line = _one_line(capsys.readouterr().err)
     assert 'attribute "lang"' in line and "attribute_columns: {lang: <its column>}" in line
+    assert "suite.yaml:" in line  # the system's own line
+    assert "tier retrieval" not in caplog.text  # the run stopped before the first system
     assert not (tmp_path / "out" / "results.json").exists()
+    assert _run_existing(tmp_path, data, []) == 0  # (the same run without it goes on)
+    assert "tier retrieval: kw" in caplog.text
 
 
 def test_a_mapped_column_the_table_lacks_is_one_line(

@@ -29,7 +29,7 @@ from embedgate.infra.errors import InfraError, InputError
 from embedgate.infra.pool import ResourcePool, shared
 from embedgate.retrievers.db_eval import (Searched, build_key, db_info, db_ranking,
                                           exact_reference, search_each, source_embedder)
-from embedgate.retrievers.pg_filters import check_columns, require_mapped
+from embedgate.retrievers.pg_filters import check_columns, require_mapped, require_mapped_keys
 from embedgate.retrievers.pg_server import connect, describe, resolve_dsn, scrub
 from embedgate.suite import PgvectorSpec, sweep_base
 
@@ -49,6 +49,11 @@ class PgvectorRetriever:
         settings = _settings(spec)
         self.info = db_info(spec.id, "pgvector", "pgvector", _name(spec), self.source.info,
                             settings)
+
+    @staticmethod
+    def check_filter_keys(spec: PgvectorSpec, keys: Sequence[str], where: str) -> None:
+        """Before any model runs: a deployed table maps every attribute the queries filter on."""
+        require_mapped_keys(spec, keys, where)
 
     def retrieve(self, doc_ids: Sequence[str], doc_texts: Sequence[str],
                  queries: Sequence[str], top_k: int, ctx: RankContext,

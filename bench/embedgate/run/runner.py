@@ -93,6 +93,20 @@ def precheck_embedders(loaded: LoadedSuite) -> None:
                                      loaded.where(("embedders", i, "max_seq_length")), model)
 
 
+def precheck_filters(loaded: LoadedSuite, datasets: dict[str, Collection],
+                     jobs: list[Job]) -> None:
+    """A system that cannot apply its datasets' query filters (`check_filter_keys` of its
+    kind, e.g. a deployed table without the attribute's column) fails before any model runs."""
+    for i, spec in enumerate(loaded.suite.embedders):
+        check = getattr(catalog.RETRIEVER_KINDS.get(spec.kind), "check_filter_keys", None)
+        for job in jobs if check is not None else []:
+            coll = datasets.get(job.dataset) if job.dataset else None
+            if job.tier == "retrieval" and coll is not None and coll.filters and \
+                    job.wants(spec.id):
+                keys = sorted({k for flt in coll.filters.values() for k in flt})
+                check(spec, keys, build_env(loaded, i, False).where)
+
+
 @dataclass(frozen=True)
 class Job:
     tier: str
@@ -165,6 +179,7 @@ def run_suite(loaded: LoadedSuite, out: Path | None = None, threads: int | None 
     jobs = plan_jobs(loaded, datasets)
     suite_jobs = plan_suite_jobs(loaded, datasets)
     precheck_embedders(loaded)
+    precheck_filters(loaded, datasets, jobs)
     check_recipe_leaks(loaded, datasets, jobs)  # before any training or encoding
     gates = gating.plan(loaded, baseline)  # a bad or incomparable baseline fails before models
     gating.preflight(gates, {d.id: {"sha256": d.sha256} for d in datasets.values()})
