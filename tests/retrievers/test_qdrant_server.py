@@ -262,7 +262,7 @@ def test_a_connection_dropped_mid_run_is_exit_4_and_no_results(
      "collection: c, quantization: scalar}", "keeps its own index and quantization"),
     ("{id: q, kind: qdrant, from: kw, url: 'http://me:pw@127.0.0.1:9'}",
      "carries no user:password@"),
-    ("{id: q, kind: qdrant, from: kw, url: 'http://127.0.0.1:9/qdrant'}", "(no path)"),
+    ("{id: q, kind: qdrant, from: kw, url: 'http://127.0.0.1/qdrant'}", "the port is required"),
 ])
 def test_server_settings_that_cannot_work_are_one_line(
         runner: Any, capsys: pytest.CaptureFixture[str], system: str, expected: str) -> None:
@@ -347,3 +347,19 @@ def test_an_idle_server_with_vectors_outside_the_graph_is_searched_and_says_so(
     counts = _result(runner)["details"]["retrieval/qs/test"]["pipeline"]["counts"]
     assert counts["indexed_vectors"] == 0 < counts["n_vectors"]
     assert "vectors in the graph; searching anyway" in caplog.text
+
+
+def test_a_server_behind_a_reverse_proxy_prefix(runner: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """url: with a path: qdrant-client sends every request under that prefix."""
+    monkeypatch.setenv("QDRANT_KEY", KEY)
+    with QdrantServer(api_key=KEY, prefix="vectors/qdrant") as srv:
+        assert srv.url.endswith(":%d/vectors/qdrant" % srv.server_address[1])
+        assert runner(f'  - {{id: qs, kind: qdrant, from: kw, url: "{srv.url}", '
+                      "api_key_env: QDRANT_KEY, index: exact}") == 0
+        assert srv.requests and all(p.startswith("/vectors/qdrant/") for _, p in srv.requests)
+    result = _result(runner)
+    assert _metric(result, "qs", "nDCG@10") == pytest.approx(_metric(result, "kw", "nDCG@10"),
+                                                             abs=1e-6)
+    assert result["details"]["retrieval/qs/test"]["pipeline"]["settings"]["server"].endswith(
+        "/vectors/qdrant")

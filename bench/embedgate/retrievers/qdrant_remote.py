@@ -18,6 +18,7 @@ import logging
 import time
 import uuid
 import warnings
+from urllib.parse import urlsplit
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ def connect(spec: QdrantSpec, where: str) -> Server:
     assert spec.url is not None  # only server-mode specs get here
     key = read_api_key(spec.api_key_env)
     scheme, hostname, port = origin(spec.url)
-    host = f"{hostname}:{port}"
+    host = f"{hostname}:{port}{urlsplit(spec.url).path.rstrip('/')}"  # the prefix, if any
     with warnings.catch_warnings():
         # qdrant-client warns of a key over http; loopback (the tests, serve-qdrant) is fine and
         # any other host gets our own warning below, once.

@@ -52,9 +52,10 @@ class QdrantServer(BackgroundServer):
     thread_name = "qdrant-rest-server"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
-                 folder: Path | None = None) -> None:
+                 folder: Path | None = None, prefix: str = "") -> None:
         super().__init__((host, port), _Handler)
         self.api_key = api_key
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""  # behind a proxy
         self._own = folder is None
         self.folder = Path(tempfile.mkdtemp(prefix="embedgate-qdrant-server-")) \
             if folder is None else folder
@@ -64,7 +65,7 @@ class QdrantServer(BackgroundServer):
 
     @property
     def url(self) -> str:
-        return self.origin
+        return self.origin + self.prefix
 
     def stop(self) -> None:
         """Stop serving, close every collection and remove the folder it made."""
@@ -169,7 +170,9 @@ class _Handler(BaseHTTPRequestHandler):
         start = time.perf_counter()
         path = urlsplit(self.path).path
         with self.server._lock:
-            self.server.requests.append((method, path))
+            self.server.requests.append((method, path))  # as it arrived
+        if self.server.prefix and (path + "/").startswith(self.server.prefix + "/"):
+            path = path[len(self.server.prefix):] or "/"  # as a reverse proxy strips it
         try:
             raw = self._read_body()
             if not self.server.authorised(self.headers.get("api-key"),

@@ -19,7 +19,8 @@ from embedgate.suite.http import ENV_NAME_PATTERN
 
 SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"  # a plain PostgreSQL identifier
 QDRANT_NAME = r"^[A-Za-z0-9_.\-]{1,255}$"  # a collection name that needs no URL escaping
-SERVER_URL = r"^https?://[^\s/@]+/?$"  # scheme://host:port, no path, no user:password@
+# scheme://host:port[/prefix] (a reverse proxy's path), no user:password@
+SERVER_URL = r"^https?://[^\s/@:]+:[0-9]{1,5}(/[A-Za-z0-9._~\-/]*)?$"
 SqlName = Annotated[str, Field(pattern=SQL_NAME)]
 
 
@@ -141,8 +142,9 @@ class QdrantSpec(_DbSpec):
             raise ValueError("url: carries no user:password@ (a secret in the suite); put the "
                              "key in an environment variable and name it in api_key_env:")
         if url is not None and not re.fullmatch(SERVER_URL, url):
-            raise ValueError("url: is the server's http(s)://host:port (no path), e.g. "
-                             "http://localhost:6333")
+            raise ValueError("url: is the server's http(s)://host:port, with a path only for a "
+                             "reverse proxy's prefix, e.g. http://localhost:6333 (the port is "
+                             "required: qdrant-client would otherwise assume 6333)")
         return url
 
     @model_validator(mode="after")
