@@ -18,11 +18,11 @@ import logging
 import time
 import uuid
 import warnings
-from urllib.parse import urlsplit
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 

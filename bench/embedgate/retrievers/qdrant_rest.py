@@ -94,7 +94,8 @@ def create(name: str, folder: Path, body: Any) -> Collection:
     config = _collection_config(body)
     folder.mkdir(parents=True, exist_ok=False)
     quant = _quantization(config["quantization_config"])
-    vectors = {vname: q.EdgeVectorParams(size=p["size"], distance=getattr(q.Distance, p["distance"]))
+    vectors = {vname: q.EdgeVectorParams(size=p["size"],
+                                         distance=getattr(q.Distance, p["distance"]))
                for vname, p in _vector_params(config["vectors"]).items()}
     h = config["hnsw_config"]
     opt = config["optimizers_config"]
