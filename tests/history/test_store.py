@@ -185,3 +185,22 @@ datasets:
 tiers:
   retrieval: {{metrics: [nDCG@10], top_k: 10}}
 """)
+
+
+def test_opening_waits_out_a_writer_while_switching_to_wal(tmp_path: Path) -> None:
+    """Two jobs creating one store at once: the first still writes in rollback mode (a
+    RESERVED lock) when the second asks for WAL, which needs the exclusive lock, and SQLite
+    answers "database is locked" at once instead of calling its busy handler (it would
+    deadlock). Opening retries until the writer is done (CI hit this: 3 in 400 openings)."""
+    path = tmp_path / "h.sqlite"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("CREATE TABLE first_job (a)")
+    done = threading.Timer(0.5, writer.commit)
+    done.start()
+    try:
+        with open_store(path, timeout_s=10) as store:
+            assert store.runs("s") == []
+    finally:
+        done.join()
+        writer.close()
