@@ -17,7 +17,6 @@ reference is exact filtered search computed apart (numpy). Prints one line per s
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -89,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ef", type=int, nargs="+", default=[10, 40, 100])
     args = parser.parse_args(argv)
 
+    from embedgate.benchmarks.common import system_lines
     from embedgate.cli.entry import main as embedgate
     from embedgate.retrievers.pg_server import embedded_dsn
 
@@ -101,17 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     code = embedgate(["run", str(suite_path), "--out", str(args.out / "run"), "-q"])
     if code != 0:
         return code
-    result = json.loads((args.out / "run" / "results.json").read_text(encoding="utf-8"))
-    value = {(r["embedder"], r["metric"]): r["value"] for r in result["metrics"]}
-    for system in result["embedders"]:
-        pipeline = result["details"].get(f"retrieval/{system}/domain", {}).get("pipeline", {})
-        refs = {k: round(v["nDCG@10"], 4) for k, v in pipeline.get("inputs", {}).items()}
-        search = pipeline.get("stages", {}).get(f"{system}:search", {})
-        vs = pipeline.get("vs_best_input", {}).get("nDCG@10", {"diff": 0.0, "ci95": [0, 0]})
-        print(f"{system}: nDCG@10 {value[(system, 'nDCG@10')]:.4f} (vs reference "
-              f"{vs['diff']:+.4f} [{vs['ci95'][0]:+.4f}, {vs['ci95'][1]:+.4f}]) "
-              f"ANN-recall@10 {value.get((system, 'ANN-recall@10'), float('nan')):.3f} "
-              f"search p50 {search.get('p50', float('nan')):.2f} ms reference {refs}")
+    print("\n".join(system_lines(args.out / "run" / "results.json", "domain")))
     return 0
 
 

@@ -16,7 +16,6 @@ build seconds.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -79,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="qds-")))
     args = parser.parse_args(argv)
 
+    from embedgate.benchmarks.common import system_lines
     from embedgate.cli.entry import main as embedgate
     from embedgate.retrievers.serve_qdrant import QdrantServer
 
@@ -94,20 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         code = embedgate(["run", str(suite_path), "--out", str(args.out / "run"), "-q"])
     if code != 0:
         return code
-    result = json.loads((args.out / "run" / "results.json").read_text(encoding="utf-8"))
-    value = {(r["embedder"], r["metric"]): r["value"] for r in result["metrics"]}
-    for system in result["embedders"]:
-        pipeline = result["details"].get(f"retrieval/{system}/data", {}).get("pipeline")
-        if not pipeline:
-            print(f"{system}: nDCG@10 {value[(system, 'nDCG@10')]:.4f} (exact, faiss)")
-            continue
-        search = pipeline["stages"][f"{system}:search"]
-        vs = pipeline["vs_best_input"]["nDCG@10"]
-        print(f"{system}: nDCG@10 {value[(system, 'nDCG@10')]:.4f} (vs exact "
-              f"{vs['diff']:+.4f} [{vs['ci95'][0]:+.4f}, {vs['ci95'][1]:+.4f}]) "
-              f"ANN-recall@10 {value[(system, 'ANN-recall@10')]:.3f} "
-              f"search p50 {search['p50']:.2f} ms p95 {search['p95']:.2f} ms "
-              f"build {pipeline['counts'].get('build_s', float('nan')):.2f} s")
+    print("\n".join(system_lines(args.out / "run" / "results.json", "data")))
     return 0
 
 

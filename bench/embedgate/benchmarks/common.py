@@ -208,3 +208,27 @@ def set_threads(n: int | None) -> int:
     threads = n or (os.cpu_count() or 1)
     configure_threads(threads)
     return threads
+
+
+def system_lines(results: Path, dataset: str) -> list[str]:
+    """One line per system of a run's results.json on `dataset`: nDCG@10 with Δ vs its
+    reference (the system's input, e.g. exact search) and 95% interval, ANN-recall@10, search
+    p50 / p95 and build seconds where the system reports them (the measurement scripts)."""
+    result = json.loads(results.read_text(encoding="utf-8"))
+    value = {(r["embedder"], r["metric"]): r["value"] for r in result["metrics"]}
+    nan = float("nan")
+    lines = []
+    for system in result["embedders"]:
+        line = f"{system}: nDCG@10 {value[(system, 'nDCG@10')]:.4f}"
+        pipeline = result["details"].get(f"retrieval/{system}/{dataset}", {}).get("pipeline")
+        if pipeline:
+            vs = pipeline["vs_best_input"]["nDCG@10"]
+            search = pipeline["stages"].get(f"{system}:search", {})
+            refs = {k: round(v["nDCG@10"], 4) for k, v in pipeline["inputs"].items()}
+            line += (f" (vs reference {vs['diff']:+.4f} [{vs['ci95'][0]:+.4f}, "
+                     f"{vs['ci95'][1]:+.4f}]) ANN-recall@10 "
+                     f"{value.get((system, 'ANN-recall@10'), nan):.3f} search p50 "
+                     f"{search.get('p50', nan):.2f} ms p95 {search.get('p95', nan):.2f} ms build "
+                     f"{pipeline['counts'].get('build_s', nan):.2f} s; reference {refs}")
+        lines.append(line)
+    return lines

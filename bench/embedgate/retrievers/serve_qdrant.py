@@ -47,18 +47,16 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 
 
 class QdrantServer(BackgroundServer):
-    """Collections in a folder (a temporary one unless given), served over HTTP."""
+    """Collections in a temporary folder (removed at stop), served over HTTP."""
 
     thread_name = "qdrant-rest-server"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
-                 folder: Path | None = None, prefix: str = "") -> None:
+                 prefix: str = "") -> None:
         super().__init__((host, port), _Handler)
         self.api_key = api_key
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""  # behind a proxy
-        self._own = folder is None
-        self.folder = Path(tempfile.mkdtemp(prefix="embedgate-qdrant-server-")) \
-            if folder is None else folder
+        self.folder = Path(tempfile.mkdtemp(prefix="embedgate-qdrant-server-"))
         self.collections: dict[str, Collection] = {}
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()  # the collection table and the request log
@@ -74,8 +72,7 @@ class QdrantServer(BackgroundServer):
             for col in self.collections.values():
                 col.close()
             self.collections.clear()
-        if self._own:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def intercept(self, handler: _Handler, method: str, path: str) -> bool:
         """Called before each request is answered; True when answered here (tests inject
