@@ -30,6 +30,7 @@ import numpy as np
 
 from embedgate.embedders.base import EmbedderInfo, Role
 from embedgate.encode.locations import DB_NAME
+from embedgate.infra.sqlite_wal import enable_wal
 
 log = logging.getLogger("embedgate")
 
@@ -126,7 +127,7 @@ class EmbeddingCache:
             # Vectors are 1.5-4 KiB: with the default 4 KiB pages most rows would sit alone in
             # a page (2x the disk); 16 KiB pages pack them. Only takes effect on a new file.
             conn.execute("PRAGMA page_size=16384")
-            conn.execute("PRAGMA journal_mode=WAL")
+            enable_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:

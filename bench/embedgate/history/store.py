@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from embedgate.history.record import RunRecord
 from embedgate.infra.errors import InfraError, InputError
+from embedgate.infra.sqlite_wal import enable_wal
 
 SCHEMA_VERSION = 1
 DSN_ENV = "EMBEDGATE_HISTORY_DSN"
@@ -152,7 +152,7 @@ def _sqlite(path: Path, timeout_s: float) -> RunStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
-        _wal(conn, timeout_s)
+        enable_wal(conn, timeout_s)
         conn.execute("PRAGMA synchronous=NORMAL")
     except OSError as exc:
         raise InfraError(f"{path}: cannot open the history store ({exc.strerror})") from None
@@ -161,22 +161,6 @@ def _sqlite(path: Path, timeout_s: float) -> RunStore:
     store = RunStore(conn, "?", str(path))
     _create(store, "INTEGER PRIMARY KEY AUTOINCREMENT")
     return store
-
-
-def _wal(conn: sqlite3.Connection, timeout_s: float) -> None:
-    """Switch to WAL, retrying while another job holds the lock: while a new store is still in
-    rollback mode and another job writes to it (a RESERVED lock), the switch needs the
-    exclusive lock and SQLite answers "database is locked" at once rather than call its busy
-    handler, which could deadlock (3 of 400 processes creating one store at once failed so)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 def _postgres(dsn: str) -> RunStore:

@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from embedgate.infra.sqlite_wal import enable_wal
 from embedgate.suite import LoadedSuite
 
 log = logging.getLogger("embedgate")
@@ -67,7 +68,7 @@ class GenerationCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(db, 30.0)
             db.execute("CREATE TABLE IF NOT EXISTS generations "
                        "(key TEXT PRIMARY KEY, reader TEXT NOT NULL, answer TEXT NOT NULL)")
             db.commit()
