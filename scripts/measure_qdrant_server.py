@@ -1,15 +1,16 @@
-"""Measure `kind: qdrant` through a server (`url:`, qdrant-client over REST) against the same
-engine in-process, on a suite's dataset: equal quality, and what the HTTP round trip costs.
+"""Measure `kind: qdrant` through a server (`url:`, qdrant-client over REST and over gRPC) against
+the same engine in-process, on a suite's dataset: equal quality, and what each round trip costs.
 
     export PYTHONPATH=$PWD/bench HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
     python scripts/measure_qdrant_server.py                       # the domain fixtures
     python scripts/measure_qdrant_server.py --data ../shared/datasets/scifact --split test \
         --model packaged:all-MiniLM-L6-v2
 
-Starts the project's loopback Qdrant server (`embedgate serve-qdrant`: Qdrant's REST shapes in
-front of the engine, qdrant-edge) with an API key, then runs one suite with the same settings
-in-process and through the server (load: suite), and a load: existing system over a collection
-the script deploys first as production would (UUID point ids, document id in the payload).
+Starts the project's loopback Qdrant server (`embedgate serve-qdrant`: Qdrant's REST shapes and
+its gRPC API in front of the engine, qdrant-edge) with an API key, then runs one suite with the
+same settings in-process and through the server (load: suite, REST and gRPC), and a load:
+existing system over a collection the script deploys first as production would (UUID point
+ids, document id in the payload).
 Prints one line per system: nDCG@10 and its delta vs exact, ANN-recall@10, p50 search ms,
 build seconds.
 """
@@ -31,6 +32,8 @@ embedders:
      latency_queries: 8}}
   - {{id: server, kind: qdrant, from: model, url: "{url}", api_key_env: QDRANT_MEASURE_KEY,
      m: 16, ef_construct: 100, hnsw_ef: {efs}, latency_queries: 8}}
+  - {{id: server-grpc, kind: qdrant, from: model, url: "{url}", api_key_env: QDRANT_MEASURE_KEY,
+     grpc_port: {grpc_port}, m: 16, ef_construct: 100, hnsw_ef: {efs}, latency_queries: 8}}
   - {{id: deployed, kind: qdrant, from: model, url: "{url}", api_key_env: QDRANT_MEASURE_KEY,
      load: existing, collection: prod, id_payload_key: doc_id, hnsw_ef: {efs},
      latency_queries: 8}}
@@ -86,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["QDRANT_MEASURE_KEY"] = key
     args.out.mkdir(parents=True, exist_ok=True)
     suite_path = args.out / "suite.yaml"
-    with QdrantServer(api_key=key) as server:
+    with QdrantServer(api_key=key, grpc_port=0) as server:
         suite_path.write_text(SUITE.format(model=args.model, efs=args.ef, url=server.url,
+                                           grpc_port=server.grpc_port,
                                            data=args.data.resolve(), split=args.split),
                               encoding="utf-8")
         deploy(server.url, key, suite_path, args.data, args.split)

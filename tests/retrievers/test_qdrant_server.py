@@ -273,24 +273,26 @@ def test_server_settings_that_cannot_work_are_one_line(
 
 def test_serve_qdrant_serves_the_client_until_ctrl_c(tmp_path: Path) -> None:
     """The command a user runs to try server mode: the real client creates, fills and queries
-    a collection through it; Ctrl-C stops it cleanly."""
+    a collection through it, over REST and over gRPC; Ctrl-C stops it cleanly."""
     import os
     import signal
     import socket
     import subprocess
     import sys
 
-    with socket.socket() as s:
+    with socket.socket() as s, socket.socket() as s2:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        s2.bind(("127.0.0.1", 0))
+        port, gport = s.getsockname()[1], s2.getsockname()[1]
     env = {**os.environ, "QDRANT_KEY": KEY}
     proc = subprocess.Popen([sys.executable, "-m", "embedgate", "serve-qdrant", "--port",
-                             str(port), "--api-key-env", "QDRANT_KEY"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(port), "--api-key-env", "QDRANT_KEY", "--grpc-port", str(gport)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert f"http://127.0.0.1:{port}" in line and "api-key required" in line
+        assert f"http://127.0.0.1:{port}, gRPC on port {gport}" in line
+        assert "api-key required" in line
         client = QdrantClient(url=f"http://127.0.0.1:{port}", api_key=KEY,
                               check_compatibility=False)
         client.create_collection("c", vectors_config=m.VectorParams(size=2,
@@ -299,6 +301,10 @@ def test_serve_qdrant_serves_the_client_until_ctrl_c(tmp_path: Path) -> None:
                       wait=True)
         found = client.query_points("c", query=[0.9, 0.1], limit=1).points
         assert [p.id for p in found] == [1]
+        over_grpc = QdrantClient(url=f"http://127.0.0.1:{port}", api_key=KEY, prefer_grpc=True,
+                                 grpc_port=gport, check_compatibility=False)
+        found = over_grpc.query_points("c", query=[0.1, 0.9], limit=1).points
+        assert [p.id for p in found] == [2]
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)

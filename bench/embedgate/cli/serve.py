@@ -50,6 +50,8 @@ def add_parser(sub: Any) -> None:
     qd.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
     qd.add_argument("--port", type=cli_args.port, default=6333)
     qd.add_argument("--api-key-env", help="require this env variable's value as the api-key")
+    qd.add_argument("--grpc-port", type=cli_args.port,
+                    help="also serve Qdrant's gRPC API on this port (as a server's 6334)")
     qd.set_defaults(func=_cmd_serve_qdrant)
 
 
@@ -78,5 +80,6 @@ def _cmd_serve_qdrant(args: Any) -> int:
     from embedgate.infra.http_client import read_api_key
     from embedgate.retrievers.serve_qdrant import serve  # the engine: only when serving
 
-    serve(host=args.host, port=args.port, api_key=read_api_key(args.api_key_env))
+    serve(host=args.host, port=args.port, api_key=read_api_key(args.api_key_env),
+          grpc_port=args.grpc_port)
     return 0

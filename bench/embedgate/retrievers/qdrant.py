@@ -212,6 +212,7 @@ def _settings(spec: QdrantSpec) -> dict[str, Any]:
                            "index": spec.index, "quantization": spec.quantization}
     if spec.url is not None:
         out.update(load=spec.load, api_key_env=spec.api_key_env,
+                   transport="rest" if spec.grpc_port is None else "grpc",
                    **({"collection": spec.collection} if spec.load == "existing" else {}),
                    **({"vector_name": spec.vector_name} if spec.vector_name else {}))
     if spec.index == "hnsw":

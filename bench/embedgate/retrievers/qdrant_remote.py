@@ -1,4 +1,5 @@
-"""`kind: qdrant` with `url:`: a Qdrant server through qdrant-client (REST).
+"""`kind: qdrant` with `url:`: a Qdrant server through qdrant-client (REST, or gRPC with
+`grpc_port:`).
 
 `load: suite` creates a collection (unique name unless the suite names one; an existing one is
 refused unless `replace: true`), upserts the cached corpus vectors a batch at a time, waits
@@ -15,6 +16,7 @@ one line, exit 4 (no results file); a missing collection or the wrong dimension:
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 import warnings
@@ -42,34 +44,42 @@ IDLE_S = 10.0  # green this long with the indexed count unchanged: the server is
 
 @dataclass
 class Server:
-    """A connected client, where it points (host:port, for messages and results) and the
-    server's version."""
+    """A connected client, where it points (host:port, for messages and results), the
+    server's version and the transport ("rest" or "grpc")."""
 
     client: Any
     host: str
     version: str
     spec: QdrantSpec
+    transport: str = "rest"
 
 
 def connect(spec: QdrantSpec, where: str) -> Server:
     """A client for `spec.url` with the key from the environment; the server answers its
     version now, so an unreachable server or a refused key fails before any work."""
+    assert spec.url is not None  # only server-mode specs get here
+    # gRPC's C core logs to the process's stderr (e.g. "Got goaway" when a server goes away)
+    # beside our one line; errors only, unless the user asks for more. Read at its first use.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     from qdrant_client import QdrantClient
 
-    assert spec.url is not None  # only server-mode specs get here
     key = read_api_key(spec.api_key_env)
     scheme, hostname, port = origin(spec.url)
     host = f"{hostname}:{port}{urlsplit(spec.url).path.rstrip('/')}"  # the prefix, if any
+    grpc = spec.grpc_port is not None
+    if grpc:
+        host = f"{hostname}:{spec.grpc_port}"  # where every call goes
     with warnings.catch_warnings():
         # qdrant-client warns of a key over http; loopback (the tests, serve-qdrant) is fine and
         # any other host gets our own warning below, once.
         warnings.filterwarnings("ignore", message="Api key is used with an insecure connection")
         client = QdrantClient(url=spec.url, api_key=key, timeout=int(max(1, spec.timeout_s)),
-                              check_compatibility=False, prefer_grpc=False)
+                              check_compatibility=False, prefer_grpc=grpc,
+                              grpc_port=spec.grpc_port or 6334)
     if key and scheme == "http" and hostname not in ("127.0.0.1", "localhost", "::1"):
         log.warning("qdrant %s: the API key travels unencrypted to %s (http://); use https://",
                     spec.id, host)
-    server = Server(client, host, "?", spec)
+    server = Server(client, host, "?", spec, "grpc" if grpc else "rest")
     with guard(server, where):
         server.version = str(client.info().version)
     return server
@@ -78,11 +88,14 @@ def connect(spec: QdrantSpec, where: str) -> Server:
 @contextmanager
 def guard(server: Server, where: str) -> Iterator[None]:
     """The client's failures as one line (exit 4), naming the host, never the key."""
+    import grpc
     from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
     sid = server.spec.id
     try:
         yield
+    except grpc.RpcError as exc:
+        raise InfraError(_grpc_line(exc, server, where)) from None
     except UnexpectedResponse as exc:
         if exc.status_code in (401, 403):
             raise InfraError(f"{where}: qdrant {sid}: {server.host} refused the API key (HTTP "
@@ -93,6 +106,23 @@ def guard(server: Server, where: str) -> Iterator[None]:
     except (ResponseHandlingException, OSError) as exc:
         raise InfraError(f"{where}: qdrant {sid}: cannot reach {server.host} (or lost the "
                          f"connection mid-run): {_cause(exc)}") from None
+
+
+def _grpc_line(exc: Any, server: Server, where: str) -> str:
+    """A gRPC failure's line: a refused key, an unreachable port, or the server's status."""
+    import grpc
+
+    code = exc.code() if callable(getattr(exc, "code", None)) else None
+    head = f"{where}: qdrant {server.spec.id}: {server.host}"
+    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+        return (f"{head} refused the API key (gRPC {code.name}); check the variable "
+                f"{server.spec.api_key_env or '(none: set api_key_env)'}")
+    details = " ".join(str(exc.details() if callable(getattr(exc, "details", None))
+                           else exc).split())[:300]
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, None):
+        return (f"{head}: cannot reach the gRPC port (or lost the connection mid-run): "
+                f"{details}; is grpc_port the server's gRPC port (6334 by default)?")
+    return f"{head} answered gRPC {code.name}: {details}"
 
 
 def _reason(exc: Any) -> str:

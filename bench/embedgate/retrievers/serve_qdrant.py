@@ -7,9 +7,14 @@ documented request and response shapes (`qdrant_rest`), and the real engine behi
 (HNSW, quantization, filters). `embedgate serve-qdrant` runs it for trying a suite's server
 mode by hand; the tests start it themselves.
 
+With `grpc_port` it also answers Qdrant's gRPC API on that port (`qdrant_grpc`: the same
+collections, as a server's 6333 and 6334), for `kind: qdrant` with `grpc_port:`.
+
 Authentication as a Qdrant server: the `api-key` header, or `Authorization: Bearer <key>`.
-Every request is logged as (method, path) in `requests`, so tests can prove that a `load:
-existing` system never writes. Standard library HTTP; loopback and trusted networks only.
+Every request is logged as (method, path) in `requests` (a gRPC call as the REST route it
+mirrors, and its name in `grpc_calls`), so tests can prove that a `load: existing` system
+never writes and which transport a client used. Standard library HTTP (grpcio for gRPC);
+loopback and trusted networks only.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from urllib.parse import urlsplit
 
 from embedgate.embedders.serve import serve_until_interrupted
 from embedgate.infra.loopback import BackgroundServer
+from embedgate.retrievers import qdrant_grpc
 from embedgate.retrievers import qdrant_rest as rest
 from embedgate.retrievers.qdrant_rest import Collection, RestError
 
@@ -52,21 +58,37 @@ class QdrantServer(BackgroundServer):
     thread_name = "qdrant-rest-server"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
-                 prefix: str = "") -> None:
+                 prefix: str = "", grpc_port: int | None = None) -> None:
         super().__init__((host, port), _Handler)
+        self.host = host
+        self.grpc_port = grpc_port  # None: REST only; 0: a free port, known after start()
+        self._grpc: Any = None
         self.api_key = api_key
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""  # behind a proxy
         self.folder = Path(tempfile.mkdtemp(prefix="embedgate-qdrant-server-"))
         self.collections: dict[str, Collection] = {}
         self.requests: list[tuple[str, str]] = []
+        self.grpc_calls: list[str] = []
         self._lock = threading.Lock()  # the collection table and the request log
 
     @property
     def url(self) -> str:
         return self.origin + self.prefix
 
+    def start(self) -> QdrantServer:
+        self.start_grpc()
+        return super().start()
+
+    def start_grpc(self) -> None:
+        """Answer gRPC on `grpc_port` (when given) beside REST; its own threads."""
+        if self.grpc_port is not None and self._grpc is None:
+            self._grpc, self.grpc_port = qdrant_grpc.start(self, self.host, self.grpc_port)
+
     def stop(self) -> None:
         """Stop serving, close every collection and remove the folder it made."""
+        if self._grpc is not None:
+            self._grpc.stop(grace=None).wait(10)
+            self._grpc = None
         super().stop()
         with self._lock:
             for col in self.collections.values():
@@ -84,6 +106,12 @@ class QdrantServer(BackgroundServer):
             return True
         given = api_key if api_key is not None else (bearer or "").removeprefix("Bearer ")
         return hmac.compare_digest(given.encode(), self.api_key.encode())
+
+    def log_request(self, method: str, path: str, rpc: str | None = None) -> None:
+        with self._lock:
+            self.requests.append((method, path))
+            if rpc is not None:
+                self.grpc_calls.append(rpc)
 
     def writes(self) -> list[tuple[str, str]]:
         """The logged requests that change something (everything but reads and queries)."""
@@ -166,8 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         start = time.perf_counter()
         path = urlsplit(self.path).path
-        with self.server._lock:
-            self.server.requests.append((method, path))  # as it arrived
+        self.server.log_request(method, path)  # as it arrived
         if self.server.prefix and (path + "/").startswith(self.server.prefix + "/"):
             path = path[len(self.server.prefix):] or "/"  # as a reverse proxy strips it
         try:
@@ -213,10 +240,13 @@ def _json(raw: bytes) -> Any:
         raise RestError(400, "Format error in JSON body") from None
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 6333, api_key: str | None = None) -> None:
-    """Serve until Ctrl-C (blocks); prints the URL for a suite's `url:`."""
-    server = QdrantServer(host=host, port=port, api_key=api_key)
-    print(f"serving Qdrant's REST API (the engine in-process) at {server.url}"
+def serve(*, host: str = "127.0.0.1", port: int = 6333, api_key: str | None = None,
+          grpc_port: int | None = None) -> None:
+    """Serve until Ctrl-C (blocks); prints the URL (and gRPC port) for a suite's `url:`."""
+    server = QdrantServer(host=host, port=port, api_key=api_key, grpc_port=grpc_port)
+    server.start_grpc()
+    grpc_note = f", gRPC on port {server.grpc_port}" if grpc_port is not None else ""
+    print(f"serving Qdrant's REST API (the engine in-process) at {server.url}{grpc_note}"
           f"{' (api-key required)' if api_key else ''}; Ctrl-C stops", flush=True)
     try:
         serve_until_interrupted(server)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from itertools import product
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -103,7 +104,8 @@ class PgvectorSpec(_DbSpec):
 class QdrantSpec(_DbSpec):
     """Qdrant: without `url:` the engine in-process (qdrant-edge-py), a shard in a temporary
     folder filled with the source's corpus vectors and removed afterwards; with `url:` a Qdrant
-    server through qdrant-client (`api_key_env:` names the variable holding its key).
+    server through qdrant-client (`api_key_env:` names the variable holding its key; with
+    `grpc_port:` every call goes over the server's gRPC port, as `prefer_grpc` does).
     `index: exact` searches without the HNSW graph; quantization keeps int8 (scalar) or 1-bit
     (binary) codes beside the vectors, searched with `oversampling` and, with `rescore`,
     re-scored by full vectors.
@@ -118,6 +120,7 @@ class QdrantSpec(_DbSpec):
     kind: Literal["qdrant"]
     url: str | None = None
     api_key_env: str | None = Field(default=None, pattern=ENV_NAME_PATTERN)
+    grpc_port: int | None = Field(default=None, ge=1, le=65535)  # Qdrant's default is 6334
     load: Literal["suite", "existing"] = "suite"
     collection: str | None = Field(default=None, pattern=QDRANT_NAME)
     replace: bool = False
@@ -153,12 +156,16 @@ class QdrantSpec(_DbSpec):
             raise ValueError("hnsw_ef values lie in 1..10000")
         if any(v < 1.0 or v > 100.0 for v in self.oversampling):
             raise ValueError("oversampling values lie in 1..100")
-        server_only = sorted(k for k in ("api_key_env", "collection", "replace", "vector_name",
-                                         "id_payload_key") if k in self.model_fields_set)
+        server_only = sorted(k for k in ("api_key_env", "grpc_port", "collection", "replace",
+                                         "vector_name", "id_payload_key")
+                             if k in self.model_fields_set)
         if self.url is None and (server_only or self.load == "existing"):
             raise ValueError(f"{', '.join(server_only) or 'load: existing'} needs a server: "
                              "give url: (without it the engine runs in-process, in a "
                              "temporary folder)")
+        if self.grpc_port is not None and urlsplit(self.url or "").path.strip("/"):
+            raise ValueError("grpc_port: gRPC takes no path prefix (qdrant-client sends it to "
+                             "host:grpc_port); drop the path from url: or drop grpc_port:")
         if self.load == "existing":
             if self.collection is None:
                 raise ValueError("load: existing needs collection: (and vector_name: for a "
