@@ -13,6 +13,9 @@ catalog.install()  # the built-in kinds, as every embedgate entry point register
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# gRPC's C core (the Qdrant gRPC tests) logs INFO lines to fd 2 when a channel or server goes
+# away or a test forks beside its threads; set before the first import, as the product does
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"

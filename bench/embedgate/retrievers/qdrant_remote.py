@@ -119,7 +119,8 @@ def _grpc_line(exc: Any, server: Server, where: str) -> str:
                 f"{server.spec.api_key_env or '(none: set api_key_env)'}")
     details = " ".join(str(exc.details() if callable(getattr(exc, "details", None))
                            else exc).split())[:300]
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, None):
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                grpc.StatusCode.CANCELLED, None):
         return (f"{head}: cannot reach the gRPC port (or lost the connection mid-run): "
                 f"{details}; is grpc_port the server's gRPC port (6334 by default)?")
     return f"{head} answered gRPC {code.name}: {details}"
