@@ -127,3 +127,24 @@ def test_grpc_settings_that_cannot_work_are_one_line(
         runner: Any, capsys: pytest.CaptureFixture[str], system: str, expected: str) -> None:
     assert runner(f"  - {system}") == 2
     assert expected in _one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("taken_flag", ["--port", "--grpc-port"])
+def test_serve_qdrant_on_a_taken_port_is_one_line(
+        taken_flag: str, capfd: pytest.CaptureFixture[str]) -> None:
+    from embedgate.cli.entry import main
+
+    with socket.socket() as taken, socket.socket() as free:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        free.bind(("127.0.0.1", 0))
+        ports = dict.fromkeys(("--port", "--grpc-port"), free.getsockname()[1])
+        ports[taken_flag] = taken.getsockname()[1]
+        other = "--grpc-port" if taken_flag == "--port" else "--port"
+        free.close()  # free again: the command may bind it
+        assert main(["serve-qdrant", taken_flag, str(ports[taken_flag]), other,
+                     str(ports[other])]) == 2
+    line = _one_line(capfd.readouterr().err)  # grpcio's own bind log would be a second line
+    assert f"cannot listen on 127.0.0.1:{ports[taken_flag]}" in line
+    with socket.socket() as again:  # whatever the command bound before failing, it let go
+        again.bind(("127.0.0.1", ports[other]))

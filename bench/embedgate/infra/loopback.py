@@ -3,9 +3,12 @@ embeddings and rerank servers, the Qdrant REST server): serve in a daemon thread
 and use as a context manager. Standard library only."""
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import ThreadingHTTPServer
 from typing import Self
+
+from embedgate.infra.errors import InputError
 
 
 class BackgroundServer(ThreadingHTTPServer):
@@ -15,6 +18,13 @@ class BackgroundServer(ThreadingHTTPServer):
     block_on_close = True
     thread_name = "loopback-server"
     _thread: threading.Thread | None = None
+
+    def server_bind(self) -> None:
+        """Bind, or one line naming the address when it is taken (never a traceback)."""
+        try:
+            super().server_bind()
+        except OSError as exc:
+            raise InputError(busy_line(*self.server_address[:2], exc)) from None
 
     @property
     def origin(self) -> str:
@@ -43,3 +53,22 @@ class BackgroundServer(ThreadingHTTPServer):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def busy_line(host: str | bytes, port: int, exc: BaseException | None = None) -> str:
+    """The one line for an address nothing of ours can listen on."""
+    why = getattr(exc, "strerror", None) or "already in use"
+    name = host.decode() if isinstance(host, bytes) else host
+    return f"cannot listen on {name}:{port} ({why}); pick another port, or stop what holds it"
+
+
+def check_free(host: str, port: int) -> None:
+    """Raise InputError when host:port cannot be bound now (port 0 is always free). For
+    servers whose own bind failure is a log line and an opaque error (grpcio)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError(busy_line(host, port, exc)) from None

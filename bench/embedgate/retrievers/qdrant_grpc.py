@@ -24,6 +24,8 @@ from qdrant_client import grpc as g
 from qdrant_client import models as rm
 from qdrant_client.conversions.conversion import GrpcToRest, RestToGrpc
 
+from embedgate.infra.errors import InputError
+from embedgate.infra.loopback import busy_line, check_free
 from embedgate.retrievers.qdrant_rest import RestError
 
 _CODES = {400: grpc.StatusCode.INVALID_ARGUMENT, 401: grpc.StatusCode.UNAUTHENTICATED,
@@ -52,15 +54,20 @@ class Backend(Protocol):
 
 
 def start(backend: Backend, host: str, port: int) -> tuple[grpc.Server, int]:
-    """Serve the RPCs on host:port (0: a free port) in threads; (the server, its port)."""
+    """Serve the RPCs on host:port (0: a free port) in threads; (the server, its port). A taken
+    port is one line (InputError), checked first: grpcio would log it and raise RuntimeError."""
+    check_free(host, port)
+    # so_reuseport off: a second server on a taken port must fail, not share it silently
     server = grpc.server(ThreadPoolExecutor(max_workers=8, thread_name_prefix="qdrant-grpc"),
-                         options=[("grpc.max_receive_message_length", 256 * 1024 * 1024)])
+                         options=[("grpc.max_receive_message_length", 256 * 1024 * 1024),
+                                  ("grpc.so_reuseport", 0)])
     g.add_QdrantServicer_to_server(_Root(backend), server)
     g.add_CollectionsServicer_to_server(_Collections(backend), server)
     g.add_PointsServicer_to_server(_Points(backend), server)
-    bound = server.add_insecure_port(f"{host}:{port}")
-    if bound == 0:
-        raise OSError(f"cannot bind the gRPC port {host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:  # taken between the check and here
+        raise InputError(busy_line(host, port)) from None
     server.start()
     return server, bound
 

@@ -76,7 +76,11 @@ class QdrantServer(BackgroundServer):
         return self.origin + self.prefix
 
     def start(self) -> QdrantServer:
-        self.start_grpc()
+        try:
+            self.start_grpc()
+        except BaseException:  # a taken gRPC port: close the socket, remove the folder
+            self.stop()
+            raise
         return super().start()
 
     def start_grpc(self) -> None:
@@ -244,11 +248,11 @@ def serve(*, host: str = "127.0.0.1", port: int = 6333, api_key: str | None = No
           grpc_port: int | None = None) -> None:
     """Serve until Ctrl-C (blocks); prints the URL (and gRPC port) for a suite's `url:`."""
     server = QdrantServer(host=host, port=port, api_key=api_key, grpc_port=grpc_port)
-    server.start_grpc()
-    grpc_note = f", gRPC on port {server.grpc_port}" if grpc_port is not None else ""
-    print(f"serving Qdrant's REST API (the engine in-process) at {server.url}{grpc_note}"
-          f"{' (api-key required)' if api_key else ''}; Ctrl-C stops", flush=True)
     try:
+        server.start_grpc()
+        grpc_note = f", gRPC on port {server.grpc_port}" if grpc_port is not None else ""
+        print(f"serving Qdrant's REST API (the engine in-process) at {server.url}{grpc_note}"
+              f"{' (api-key required)' if api_key else ''}; Ctrl-C stops", flush=True)
         serve_until_interrupted(server)
     finally:
         server.stop()  # closes the collections and removes their folder
