@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ef", type=int, nargs="+", default=[10, 40, 100])
     args = parser.parse_args(argv)
 
-    from embedgate.benchmarks.common import system_lines
+    from embedgate.benchmarks.common import report_systems
     from embedgate.cli.entry import main as embedgate
     from embedgate.retrievers.pg_server import embedded_dsn
 
@@ -99,10 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     deploy(dsn, suite_path, args.data)
     os.environ["PG_PROD_DSN"] = dsn
     code = embedgate(["run", str(suite_path), "--out", str(args.out / "run"), "-q"])
-    if code != 0:
-        return code
-    print("\n".join(system_lines(args.out / "run" / "results.json", "domain")))
-    return 0
+    return report_systems(code, args.out / "run", "domain")
 
 
 if __name__ == "__main__":

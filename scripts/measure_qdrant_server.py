@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="qds-")))
     args = parser.parse_args(argv)
 
-    from embedgate.benchmarks.common import system_lines
+    from embedgate.benchmarks.common import report_systems
     from embedgate.cli.entry import main as embedgate
     from embedgate.retrievers.serve_qdrant import QdrantServer
 
@@ -96,10 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                               encoding="utf-8")
         deploy(server.url, key, suite_path, args.data, args.split)
         code = embedgate(["run", str(suite_path), "--out", str(args.out / "run"), "-q"])
-    if code != 0:
-        return code
-    print("\n".join(system_lines(args.out / "run" / "results.json", "data")))
-    return 0
+    return report_systems(code, args.out / "run", "data")
 
 
 if __name__ == "__main__":

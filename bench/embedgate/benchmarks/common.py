@@ -232,3 +232,11 @@ def system_lines(results: Path, dataset: str) -> list[str]:
                      f"{pipeline['counts'].get('build_s', nan):.2f} s; reference {refs}")
         lines.append(line)
     return lines
+
+
+def report_systems(code: int, run_dir: Path, dataset: str) -> int:
+    """A measurement script's ending: the run's exit code when it failed, else its system
+    lines printed and 0."""
+    if code == 0:
+        print("\n".join(system_lines(run_dir / "results.json", dataset)))
+    return code

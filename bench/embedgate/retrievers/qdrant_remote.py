@@ -66,20 +66,20 @@ def connect(spec: QdrantSpec, where: str) -> Server:
     key = read_api_key(spec.api_key_env)
     scheme, hostname, port = origin(spec.url)
     host = f"{hostname}:{port}{urlsplit(spec.url).path.rstrip('/')}"  # the prefix, if any
-    grpc = spec.grpc_port is not None
-    if grpc:
+    use_grpc = spec.grpc_port is not None
+    if use_grpc:
         host = f"{hostname}:{spec.grpc_port}"  # where every call goes
     with warnings.catch_warnings():
         # qdrant-client warns of a key over http; loopback (the tests, serve-qdrant) is fine and
         # any other host gets our own warning below, once.
         warnings.filterwarnings("ignore", message="Api key is used with an insecure connection")
         client = QdrantClient(url=spec.url, api_key=key, timeout=int(max(1, spec.timeout_s)),
-                              check_compatibility=False, prefer_grpc=grpc,
+                              check_compatibility=False, prefer_grpc=use_grpc,
                               grpc_port=spec.grpc_port or 6334)
     if key and scheme == "http" and hostname not in ("127.0.0.1", "localhost", "::1"):
         log.warning("qdrant %s: the API key travels unencrypted to %s (http://); use https://",
                     spec.id, host)
-    server = Server(client, host, "?", spec, "grpc" if grpc else "rest")
+    server = Server(client, host, "?", spec, "grpc" if use_grpc else "rest")
     with guard(server, where):
         server.version = str(client.info().version)
     return server
